@@ -1,0 +1,49 @@
+# The two commands of the README: `make demo` and `make test`. Both set up what they
+# need (Debian packages, a virtual environment, the package) and are safe to re-run.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := pcscd libpcsclite-dev swig pcsc-tools libccid vsmartcard-vpcd pkg-config
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system-packages venv demo test lint typecheck bench clean
+
+setup: system-packages $(STAMP)
+
+# Installs the Debian packages that are missing (needs root, or sudo).
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "cardcheck setup: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+demo: setup
+	$(PY) -m cardcheck.demo
+
+lint: setup
+	$(VENV)/bin/ruff check cardcheck tests bench
+	$(VENV)/bin/ruff format --check cardcheck tests bench
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+test: setup lint typecheck
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,73 @@
+"""The command-line interface: the typer app, its commands, and where errors become exit codes.
+
+Each command lives in :mod:`cardcheck.commands` and registers itself on :data:`app` (or
+:data:`db_app`). Heavy modules (rich, pyscard) are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cardcheck.errors import CardcheckError, ExitCode
+
+app = typer.Typer(
+    name="cardcheck",
+    help=(
+        "Smart-card reader diagnostics: decode ATRs, identify cards, check readers and clocks.\n\n"
+        "cardcheck only powers, resets and reads the ATR of cards, reads reader attributes and "
+        "sends a few documented read-only commands. Exit codes: 0 fine, 1 a check failed, "
+        "2 usage or input error, 3 environment error (service, reader, card or database missing), "
+        "4 an update failed and nothing changed."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+db_app = typer.Typer(
+    help="The ATR database: where it comes from, search it, update it.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(db_app, name="db")
+
+
+def _register_commands() -> None:
+    # Importing a command module registers its command(s) on app/db_app.
+    from cardcheck.commands import atr as _atr  # noqa: F401
+
+
+_register_commands()
+
+
+def report_error(err: CardcheckError) -> None:
+    """Print an error and its hint on stderr (plain text: it may be read in a log)."""
+    print(f"cardcheck: error: {err.message}", file=sys.stderr)
+    if err.hint:
+        for line in err.hint.splitlines():
+            print(f"  hint: {line}", file=sys.stderr)
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI on ``argv`` and return the exit code (documented in the README).
+
+    typer (click) handles its own usage errors (exit 2) in standalone mode; every
+    :class:`CardcheckError` is turned into a message, a hint and its exit code here.
+    """
+    try:
+        app(args=argv, prog_name="cardcheck")
+    except SystemExit as ex:
+        code = ex.code
+        if code is None:
+            return int(ExitCode.OK)
+        return code if isinstance(code, int) else int(ExitCode.USAGE)
+    except CardcheckError as err:
+        report_error(err)
+        return int(err.exit_code)
+    except BrokenPipeError:
+        # Whoever read our stdout went away (e.g. `| head`): not an error of ours.
+        return int(ExitCode.OK)
+    return int(ExitCode.OK)

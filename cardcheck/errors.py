@@ -1,0 +1,64 @@
+"""The one exception family of cardcheck and the documented process exit codes.
+
+Every module raises a subclass of :class:`CardcheckError`; the CLI catches only that base
+and turns it into a message, a hint and an exit code. Anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, documented in the README."""
+
+    OK = 0
+    """Everything checked is fine (or only warnings, without --strict)."""
+    FAILED = 1
+    """A checked thing failed: an ATR with an error finding, a failing check."""
+    USAGE = 2
+    """Usage or input error: bad option, text that is not hex, unreadable input file."""
+    ENVIRONMENT = 3
+    """Environment error: PC/SC service, reader, card or ATR database missing."""
+    UPDATE_FAILED = 4
+    """A database update failed; nothing was changed."""
+
+
+class CardcheckError(Exception):
+    """Base of every error cardcheck reports to the user: a message, a hint and an exit code."""
+
+    exit_code: ExitCode = ExitCode.ENVIRONMENT
+    code: str = "error"
+
+    def __init__(self, message: str, hint: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        """What is wrong, in one sentence."""
+        self.hint = hint
+        """What to do about it, or None."""
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(CardcheckError):
+    """The user's input (arguments, files) is not usable."""
+
+    exit_code = ExitCode.USAGE
+    code = "input-error"
+
+
+class EnvironmentProblem(CardcheckError):
+    """Something outside cardcheck is missing: PC/SC service, reader, card, ATR database."""
+
+    exit_code = ExitCode.ENVIRONMENT
+    code = "environment"
+
+
+class UpdateFailed(CardcheckError):
+    """A database update failed; the database in use was left untouched."""
+
+    exit_code = ExitCode.UPDATE_FAILED
+    code = "update-failed"

@@ -37,7 +37,7 @@ app.add_typer(db_app, name="db")
 
 def _register_commands() -> None:
     # Importing a command module registers its command(s) on app/db_app.
-    from cardcheck.commands import atr as _atr  # noqa: F401
+    from cardcheck.commands import atr, check, compat, db, readers, watch  # noqa: F401
 
 
 _register_commands()

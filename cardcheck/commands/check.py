@@ -1,0 +1,1 @@
+"""`cardcheck check`: placeholder until its issue lands."""

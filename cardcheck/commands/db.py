@@ -1,0 +1,1 @@
+"""`cardcheck db`: placeholder until its issue lands."""

@@ -1,0 +1,1 @@
+"""`cardcheck readers`: placeholder until its issue lands."""

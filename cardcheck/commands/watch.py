@@ -1,0 +1,1 @@
+"""`cardcheck watch`: placeholder until its issue lands."""

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cardcheck.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from cardcheck.atr.historical import HistoricalInfo
 
 
 class Convention(StrEnum):
@@ -178,6 +182,12 @@ class AtrInfo:
     """Bytes after the end of the ATR (not part of the XOR)."""
     findings: tuple[Finding, ...]
     """Problems and remarks, errors first is not guaranteed: in order of discovery."""
+    historical_info: HistoricalInfo
+    """The historical bytes decoded (ISO/IEC 7816-4); its findings are also in ``findings``."""
+    td_protocols: tuple[int, ...]
+    """The T of TD1, TD2, ... as announced (T=15 and repeats kept): the ATR's structure."""
+    historical_offset: int = field(compare=False)
+    """Offset of the first historical byte (= the end of the interface bytes)."""
 
     @property
     def valid(self) -> bool:

@@ -1,0 +1,668 @@
+"""Decode an ATR (ISO/IEC 7816-3) into an :class:`~cardcheck.atr.model.AtrInfo`.
+
+:func:`decode_atr` never raises: whatever is wrong with the bytes becomes a finding on the
+result. :func:`encode_interface` writes the structure back (TS up to the last interface byte).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from cardcheck.atr.historical import decode_historical
+from cardcheck.atr.model import (
+    AtrInfo,
+    ClockStop,
+    Convention,
+    InterfaceByte,
+    RateParameters,
+    SpecificMode,
+    T1Parameters,
+    T15Parameters,
+    Tck,
+    VoltageClass,
+)
+from cardcheck.findings import Finding, Severity
+
+MAX_ATR_LENGTH = 33
+"""ISO/IEC 7816-3: an ATR has at most 33 bytes, TS included."""
+
+TS_DIRECT = 0x3B
+TS_INVERSE = 0x3F
+TS_INVERSE_READ_AS_DIRECT = 0x03
+"""What TS 3F becomes when an inverse-convention card is read as direct convention."""
+
+FI_TABLE: dict[int, tuple[int, float]] = {
+    0x0: (372, 4.0),
+    0x1: (372, 5.0),
+    0x2: (558, 6.0),
+    0x3: (744, 8.0),
+    0x4: (1116, 12.0),
+    0x5: (1488, 16.0),
+    0x6: (1860, 20.0),
+    0x9: (512, 5.0),
+    0xA: (768, 7.5),
+    0xB: (1024, 10.0),
+    0xC: (1536, 15.0),
+    0xD: (2048, 20.0),
+}
+"""FI nibble -> (Fi, fmax in MHz); the missing nibbles (7, 8, E, F) are RFU."""
+
+DI_TABLE: dict[int, int] = {
+    0x1: 1,
+    0x2: 2,
+    0x3: 4,
+    0x4: 8,
+    0x5: 16,
+    0x6: 32,
+    0x7: 64,
+    0x8: 12,
+    0x9: 20,
+}
+"""DI nibble -> Di; the missing nibbles (0, A-F) are RFU."""
+
+DEFAULT_TA1 = 0x11
+DEFAULT_WI = 10
+DEFAULT_IFSC = 32
+DEFAULT_BWI = 4
+DEFAULT_CWI = 13
+
+_KINDS = ("TA", "TB", "TC", "TD")
+_PRESENCE_BITS = (0x10, 0x20, 0x40, 0x80)
+
+_CLOCK_STOP = (
+    ClockStop.NOT_SUPPORTED,
+    ClockStop.STATE_L,
+    ClockStop.STATE_H,
+    ClockStop.NO_PREFERENCE,
+)
+_CLASS_BITS = ((0x01, VoltageClass.A), (0x02, VoltageClass.B), (0x04, VoltageClass.C))
+_CLASS_TEXT = {
+    VoltageClass.A: "A (5 V)",
+    VoltageClass.B: "B (3 V)",
+    VoltageClass.C: "C (1.8 V)",
+}
+
+
+def inverse_to_direct(data: bytes) -> bytes:
+    """Bytes of an inverse-convention card read as direct, turned back into what the card sent.
+
+    Inverse convention sends each byte complemented, most significant bit first; a reader
+    that ignores it sees every byte bit-reversed and complemented. The transform is its own
+    inverse.
+    """
+    out = bytearray()
+    for b in data:
+        c = ~b & 0xFF
+        out.append(int(f"{c:08b}"[::-1], 2))
+    return bytes(out)
+
+
+def _hex(data: bytes) -> str:
+    return " ".join(f"{b:02X}" for b in data)
+
+
+def _next_level_names(y: int, level: int) -> str:
+    names = [f"{k}{level}" for k, bit in zip(_KINDS, _PRESENCE_BITS, strict=True) if y & bit]
+    return ", ".join(names) if names else "no further interface bytes"
+
+
+def _fmt_mhz(mhz: float) -> str:
+    return f"{mhz:g} MHz"
+
+
+@dataclass(slots=True)
+class _Builder:
+    """Mutable state of one decoding run; only :func:`decode_atr` sees it."""
+
+    data: bytes
+    findings: list[Finding] = field(default_factory=list)
+    interface: list[InterfaceByte] = field(default_factory=list)
+    td_protocols: list[int] = field(default_factory=list)
+    truncated: bool = False
+
+    def add(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        offset: int | None = None,
+        advice: str | None = None,
+    ) -> None:
+        self.findings.append(Finding(severity, code, message, offset, advice))
+
+
+def _levels(b: _Builder) -> Iterator[tuple[int, str, int, int | None]]:
+    """Walk the interface bytes: yields (level, kind, offset, protocol context).
+
+    Stops (and records a ``truncated`` finding) when the data ends before an announced byte.
+    The caller reads ``b.data[offset]``; TD bytes drive the walk.
+    """
+    data = b.data
+    y = data[1] & 0xF0
+    level = 1
+    pos = 2
+    protocol: int | None = None
+    while True:
+        next_y = 0
+        for kind, bit in zip(_KINDS, _PRESENCE_BITS, strict=True):
+            if not y & bit:
+                continue
+            if pos >= len(data):
+                b.truncated = True
+                announcer = "T0" if level == 1 else f"TD{level - 1}"
+                b.add(
+                    Severity.ERROR,
+                    "truncated",
+                    f"the ATR ends after {len(data)} bytes, but {announcer} announces "
+                    f"{kind}{level} at offset {pos}",
+                    pos,
+                    "read the ATR again; if it is always cut, the reader or its driver "
+                    "loses bytes (try another reader or a lower clock)",
+                )
+                return
+            yield level, kind, pos, protocol
+            if kind == "TD":
+                next_y = data[pos] & 0xF0
+            pos += 1
+        if not y & 0x80:
+            return
+        td = data[pos - 1]
+        protocol = td & 0x0F
+        y = next_y
+        level += 1
+
+
+def _meaning_ta1(value: int, b: _Builder, offset: int) -> tuple[str, RateParameters]:
+    fi_code, di_code = value >> 4, value & 0x0F
+    fi_entry = FI_TABLE.get(fi_code)
+    di = DI_TABLE.get(di_code)
+    fi = fi_entry[0] if fi_entry else None
+    fmax = fi_entry[1] if fi_entry else None
+    rate = RateParameters(fi_code, di_code, fi, di, fmax, explicit=True)
+    parts = [
+        f"Fi={fi}" if fi is not None else f"FI={fi_code:X} (RFU)",
+        f"Di={di}" if di is not None else f"DI={di_code:X} (RFU)",
+    ]
+    if fmax is not None:
+        parts.append(f"fmax {_fmt_mhz(fmax)}")
+    if fi is not None and di is not None:
+        parts.append(f"{fi / di:g} clocks per etu")
+    if fi is None:
+        b.add(
+            Severity.WARNING,
+            "rfu-value",
+            f"TA1 {value:02X}: FI={fi_code:X} is reserved for future use (no Fi, no fmax)",
+            offset,
+            "the card's speed is unknown: readers will stay at 372/1, or refuse it",
+        )
+    if di is None:
+        b.add(
+            Severity.WARNING,
+            "rfu-value",
+            f"TA1 {value:02X}: DI={di_code:X} is reserved for future use (no Di)",
+            offset,
+            "the card's speed is unknown: readers will stay at 372/1, or refuse it",
+        )
+    return "clock rate: " + ", ".join(parts), rate
+
+
+def _meaning_ta2(value: int, b: _Builder, offset: int) -> tuple[str, SpecificMode]:
+    mode = SpecificMode(
+        protocol=value & 0x0F,
+        implicit_parameters=bool(value & 0x10),
+        can_change=not value & 0x80,
+    )
+    text = (
+        f"specific mode: T={mode.protocol}, "
+        + ("parameters implicitly known" if mode.implicit_parameters else "parameters from TA1")
+        + ", "
+        + ("able to change mode" if mode.can_change else "unable to change mode")
+        + " (no PPS)"
+    )
+    if value & 0x60:
+        b.add(
+            Severity.WARNING,
+            "rfu-value",
+            f"TA2 {value:02X}: bits 0x60 are reserved for future use and should be 0",
+            offset,
+        )
+    return text, mode
+
+
+def _meaning_tb(value: int, level: int) -> str:
+    if level == 1 and value == 0:
+        return "VPP not connected (programming voltage, deprecated)"
+    if level == 1:
+        return (
+            f"programming voltage PI1={value & 0x1F}, II={value >> 5} (deprecated since "
+            "ISO/IEC 7816-3:2006, ignored by readers)"
+        )
+    return f"programming voltage PI2={value} (deprecated since ISO/IEC 7816-3:2006, ignored)"
+
+
+def _meaning_tc1(value: int) -> str:
+    if value == 255:
+        return "extra guard time N=255: minimum guard time (12 etu for T=0, 11 etu for T=1)"
+    if value == 0:
+        return "extra guard time N=0 (none)"
+    return f"extra guard time N={value}: {12 + value} etu between characters"
+
+
+def _meaning_td(value: int, level: int) -> str:
+    t = value & 0x0F
+    nxt = _next_level_names(value & 0xF0, level + 1)
+    if t == 15:
+        return f"T=15: global interface bytes follow; next: {nxt}"
+    return f"protocol T={t}; next: {nxt}"
+
+
+def _t15_ta(
+    value: int, b: _Builder, offset: int
+) -> tuple[str, ClockStop, tuple[VoltageClass, ...]]:
+    clock_stop = _CLOCK_STOP[value >> 6]
+    ui = value & 0x3F
+    classes = tuple(cls for bit, cls in _CLASS_BITS if ui & bit)
+    class_text = ", ".join(_CLASS_TEXT[c] for c in classes) or "none"
+    if ui & ~0x07:
+        b.add(
+            Severity.WARNING,
+            "rfu-value",
+            f"class indicator {ui:02X}: bits 0x38 are reserved for future use",
+            offset,
+        )
+    return f"clock stop: {clock_stop.value}; classes: {class_text}", clock_stop, classes
+
+
+def decode_atr(data: bytes) -> AtrInfo:
+    """Decode the ATR ``data`` (TS first). Never raises: problems are findings on the result."""
+    data = bytes(data)
+    b = _Builder(data)
+
+    if not data:
+        b.add(
+            Severity.ERROR,
+            "empty",
+            "the ATR is empty: the card did not answer",
+            None,
+            "check that the card is inserted the right way round and that its contacts are clean",
+        )
+        return _bare(b, None, None, None)
+
+    ts = data[0]
+    convention: Convention | None = None
+    if ts == TS_DIRECT:
+        convention = Convention.DIRECT
+    elif ts == TS_INVERSE:
+        convention = Convention.INVERSE
+    else:
+        b.add(
+            Severity.ERROR,
+            "invalid-ts",
+            f"TS is {ts:02X}, not 3B (direct) or 3F (inverse convention): "
+            "not an ISO/IEC 7816-3 asynchronous card answer",
+            0,
+            "a memory (synchronous) card, a reader at the wrong speed or clock, or noise",
+        )
+        if ts == TS_INVERSE_READ_AS_DIRECT:
+            b.add(
+                Severity.ERROR,
+                "inverse-read-as-direct",
+                "TS 03 is an inverse-convention card read as direct convention; read correctly "
+                f"the ATR would be {_hex(inverse_to_direct(data))}",
+                0,
+                "the reader or its UART did not switch to inverse convention: use a reader "
+                "(or driver) that handles TS 3F",
+            )
+
+    if len(data) < 2:
+        b.truncated = True
+        b.add(
+            Severity.ERROR,
+            "truncated",
+            "the ATR ends after TS: T0 is missing",
+            1,
+            "read the ATR again; a one-byte answer is usually a reader or contact problem",
+        )
+        return _bare(b, convention, ts, None)
+
+    t0 = data[1]
+    k = t0 & 0x0F
+
+    rate = RateParameters(1, 1, 372, 1, 5.0, explicit=False)
+    specific_mode: SpecificMode | None = None
+    extra_guard_time: int | None = None
+    vpp_tb1: int | None = None
+    wi = DEFAULT_WI
+    t1_ta: int | None = None
+    t1_tb: int | None = None
+    t1_tc: int | None = None
+    t15_ta: tuple[ClockStop, tuple[VoltageClass, ...], int] | None = None
+    t15_tb: int | None = None
+    end = 2
+
+    for level, kind, offset, protocol in _levels(b):
+        value = data[offset]
+        end = offset + 1
+        name = f"{kind}{level}"
+        meaning: str
+        if kind == "TD":
+            t = value & 0x0F
+            b.td_protocols.append(t)
+            meaning = _meaning_td(value, level)
+            if level == 1 and t == 15:
+                b.add(
+                    Severity.ERROR,
+                    "td1-t15",
+                    "TD1 announces T=15, which ISO/IEC 7816-3 forbids: T=15 is not a "
+                    "protocol and may only appear from TD2 on",
+                    offset,
+                    "the card's ATR does not follow ISO/IEC 7816-3; readers may reject it",
+                )
+            elif t not in (0, 1, 15):
+                meaning += " (not a common protocol)"
+        elif level == 1 and kind == "TA":
+            meaning, rate = _meaning_ta1(value, b, offset)
+        elif level == 1 and kind == "TB":
+            vpp_tb1 = value
+            meaning = _meaning_tb(value, 1)
+        elif level == 1 and kind == "TC":
+            extra_guard_time = value
+            meaning = _meaning_tc1(value)
+        elif level == 2 and kind == "TA":
+            meaning, specific_mode = _meaning_ta2(value, b, offset)
+        elif level == 2 and kind == "TB":
+            meaning = _meaning_tb(value, 2)
+        elif level == 2 and kind == "TC":
+            wi = value
+            meaning = f"T=0 waiting time integer WI={value}: WWT = 960 x {value} x Fi/f"
+            if value == 0:
+                b.add(
+                    Severity.WARNING,
+                    "rfu-value",
+                    "TC2 00: WI=0 is reserved for future use",
+                    offset,
+                )
+        elif protocol == 1 and kind == "TA" and t1_ta is None:
+            t1_ta = value
+            meaning = f"T=1 IFSC={value} (information field size of the card)"
+            if value in (0x00, 0xFF):
+                b.add(
+                    Severity.WARNING,
+                    "invalid-ifsc",
+                    f"IFSC {value:02X} is not allowed (valid values are 01 to FE)",
+                    offset,
+                    "T=1 exchanges with this card will likely fail; readers may fall back "
+                    "to an IFSC of 32",
+                )
+        elif protocol == 1 and kind == "TB" and t1_tb is None:
+            t1_tb = value
+            meaning = f"T=1 BWI={value >> 4}, CWI={value & 0x0F} (block and character waiting)"
+        elif protocol == 1 and kind == "TC" and t1_tc is None:
+            t1_tc = value
+            meaning = "T=1 error detection: " + ("CRC" if value & 0x01 else "LRC")
+            if value & 0xFE:
+                b.add(
+                    Severity.WARNING,
+                    "rfu-value",
+                    f"TC{level} {value:02X}: only bit 0x01 (CRC/LRC) is defined for T=1",
+                    offset,
+                )
+        elif protocol == 15 and kind == "TA" and t15_ta is None:
+            meaning, stop, classes = _t15_ta(value, b, offset)
+            t15_ta = (stop, classes, value & 0x3F)
+        elif protocol == 15 and kind == "TB" and t15_tb is None:
+            t15_tb = value
+            meaning = f"SPU: use of contact C6 ({'proprietary' if value & 0x80 else 'standard'})"
+            if value == 0:
+                meaning = "SPU: contact C6 not used"
+        elif protocol == 15:
+            meaning = "global interface byte (reserved)"
+        else:
+            meaning = f"specific to T={protocol}"
+        b.interface.append(InterfaceByte(name, kind, level, value, protocol, meaning, offset))
+
+    if b.truncated:
+        end = len(data)
+    info_parts = _Parsed(
+        rate=rate,
+        specific_mode=specific_mode,
+        extra_guard_time=extra_guard_time,
+        vpp_tb1=vpp_tb1,
+        wi=wi,
+        t1_bytes=(t1_ta, t1_tb, t1_tc),
+        t15_ta=t15_ta,
+        t15_tb=t15_tb,
+    )
+    return _finish(b, convention, ts, t0, k, end, info_parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    rate: RateParameters
+    specific_mode: SpecificMode | None
+    extra_guard_time: int | None
+    vpp_tb1: int | None
+    wi: int
+    t1_bytes: tuple[int | None, int | None, int | None]
+    t15_ta: tuple[ClockStop, tuple[VoltageClass, ...], int] | None
+    t15_tb: int | None
+
+
+def _bare(b: _Builder, convention: Convention | None, ts: int | None, t0: int | None) -> AtrInfo:
+    """The result for an ATR that ends before its interface bytes (empty, or TS alone)."""
+    return AtrInfo(
+        raw=b.data,
+        convention=convention,
+        ts=ts,
+        t0=t0,
+        interface_bytes=(),
+        protocols=(0,),
+        t15_present=False,
+        rate=RateParameters(1, 1, 372, 1, 5.0, explicit=False),
+        specific_mode=None,
+        extra_guard_time=None,
+        vpp_tb1=None,
+        waiting_time_integer=DEFAULT_WI,
+        t1=None,
+        t15=None,
+        historical=b"",
+        historical_declared=0,
+        tck=Tck(present=False, value=None, expected=None, valid=None, required=False),
+        extra=b"",
+        findings=tuple(b.findings),
+        historical_info=decode_historical(b"", len(b.data)),
+        td_protocols=(),
+        historical_offset=len(b.data),
+    )
+
+
+def _protocols(td_protocols: list[int]) -> tuple[int, ...]:
+    out: list[int] = []
+    for t in td_protocols:
+        if t != 15 and t not in out:
+            out.append(t)
+    return tuple(out) if out else (0,)
+
+
+def _finish(
+    b: _Builder,
+    convention: Convention | None,
+    ts: int,
+    t0: int,
+    k: int,
+    hist_start: int,
+    p: _Parsed,
+) -> AtrInfo:
+    data = b.data
+    protocols = _protocols(b.td_protocols)
+    t15_present = 15 in b.td_protocols
+
+    if p.specific_mode is not None and p.specific_mode.protocol not in protocols:
+        b.add(
+            Severity.WARNING,
+            "specific-mode-protocol",
+            f"TA2 sets specific mode T={p.specific_mode.protocol}, which no TD offers",
+            None,
+        )
+
+    # Historical bytes.
+    historical = data[hist_start : hist_start + k]
+    if not b.truncated and len(historical) < k:
+        b.truncated = True
+        b.add(
+            Severity.ERROR,
+            "truncated",
+            f"T0 announces {k} historical bytes, only {len(historical)} are there",
+            len(data),
+            "read the ATR again; if it is always cut, the reader or its driver loses bytes",
+        )
+    hist_info = decode_historical(historical, hist_start)
+    b.findings.extend(hist_info.findings)
+
+    # TCK: due unless only T=0 is indicated (possibly by default).
+    required = any(t != 0 for t in b.td_protocols)
+    tck_pos = hist_start + k
+    tck: Tck
+    if b.truncated:
+        tck = Tck(present=False, value=None, expected=None, valid=None, required=required)
+        end = len(data)
+    elif required:
+        expected = 0
+        for byte in data[1:tck_pos]:
+            expected ^= byte
+        if tck_pos < len(data):
+            value = data[tck_pos]
+            valid = value == expected
+            tck = Tck(True, value, expected, valid, required)
+            if not valid:
+                b.add(
+                    Severity.ERROR,
+                    "tck-mismatch",
+                    f"TCK is {value:02X} but the XOR of T0 to the last historical byte "
+                    f"gives {expected:02X}",
+                    tck_pos,
+                    "a corrupted read (try again, clean the contacts) or a card that "
+                    "computes TCK wrongly; strict readers will reject it",
+                )
+            end = tck_pos + 1
+        else:
+            tck = Tck(False, None, expected, None, required)
+            b.add(
+                Severity.ERROR,
+                "tck-missing",
+                f"the ATR offers protocols other than T=0 alone, so a TCK is due at offset "
+                f"{tck_pos} (it would be {expected:02X}), but the ATR ends there",
+                tck_pos,
+                "a truncated read (try again) or a card that omits TCK; strict readers "
+                "will reject it",
+            )
+            end = tck_pos
+    else:
+        tck = Tck(present=False, value=None, expected=None, valid=None, required=False)
+        end = tck_pos
+
+    extra = data[end:]
+    if extra:
+        message = f"{len(extra)} byte(s) after the end of the ATR: {_hex(extra)}"
+        if not required and len(extra) == 1:
+            xor = 0
+            for byte in data[1:]:
+                xor ^= byte
+            if xor == 0:
+                message += (
+                    " (it would be a correct TCK, but only T=0 is indicated, where ISO/IEC "
+                    "7816-3 forbids a TCK)"
+                )
+        b.add(
+            Severity.WARNING,
+            "extra-bytes",
+            message,
+            end,
+            "they are not part of the ATR: a reader or driver artefact, or a card that "
+            "sends a TCK it should not",
+        )
+    if end > MAX_ATR_LENGTH:
+        b.add(
+            Severity.ERROR,
+            "too-long",
+            f"the ATR has {end} bytes; ISO/IEC 7816-3 allows at most {MAX_ATR_LENGTH}",
+            MAX_ATR_LENGTH,
+            "readers may cut or reject it",
+        )
+
+    t1: T1Parameters | None = None
+    ta, tb, tc = p.t1_bytes
+    if 1 in protocols:
+        t1 = T1Parameters(
+            ifsc=DEFAULT_IFSC if ta is None else ta,
+            bwi=DEFAULT_BWI if tb is None else tb >> 4,
+            cwi=DEFAULT_CWI if tb is None else tb & 0x0F,
+            crc=False if tc is None else bool(tc & 0x01),
+            explicit_ifsc=ta is not None,
+            explicit_bwi_cwi=tb is not None,
+            explicit_edc=tc is not None,
+        )
+    t15: T15Parameters | None = None
+    if t15_present:
+        t15 = T15Parameters(
+            clock_stop=None if p.t15_ta is None else p.t15_ta[0],
+            voltage_classes=() if p.t15_ta is None else p.t15_ta[1],
+            class_indicator=None if p.t15_ta is None else p.t15_ta[2],
+            spu=p.t15_tb,
+        )
+
+    return AtrInfo(
+        raw=data,
+        convention=convention,
+        ts=ts,
+        t0=t0,
+        interface_bytes=tuple(b.interface),
+        protocols=protocols,
+        t15_present=t15_present,
+        rate=p.rate,
+        specific_mode=p.specific_mode,
+        extra_guard_time=p.extra_guard_time,
+        vpp_tb1=p.vpp_tb1,
+        waiting_time_integer=p.wi,
+        t1=t1,
+        t15=t15,
+        historical=historical,
+        historical_declared=k,
+        tck=tck,
+        extra=extra,
+        findings=tuple(b.findings),
+        historical_info=hist_info,
+        td_protocols=tuple(b.td_protocols),
+        historical_offset=hist_start,
+    )
+
+
+def encode_interface(info: AtrInfo) -> bytes:
+    """Write TS, T0 and the interface bytes back from the decoded structure.
+
+    T0 and every TDi are rebuilt from which bytes were found at each level, the number of
+    historical bytes and the announced protocols, so that for an ATR whose interface bytes
+    are complete, ``encode_interface(decode_atr(x)) == x[:info.historical_offset]``.
+    """
+    if info.ts is None:
+        return b""
+    if info.t0 is None:
+        return bytes([info.ts])
+    by_level: dict[int, dict[str, int]] = {}
+    for ib in info.interface_bytes:
+        by_level.setdefault(ib.level, {})[ib.kind] = ib.value
+
+    def presence(level: int) -> int:
+        kinds = by_level.get(level, {})
+        return sum(bit for kind, bit in zip(_KINDS, _PRESENCE_BITS, strict=True) if kind in kinds)
+
+    out = bytearray([info.ts, presence(1) | info.historical_declared])
+    for level in sorted(by_level):
+        kinds = by_level[level]
+        for kind in _KINDS[:3]:
+            if kind in kinds:
+                out.append(kinds[kind])
+        if "TD" in kinds:
+            out.append(presence(level + 1) | info.td_protocols[level - 1])
+    return bytes(out)

@@ -123,6 +123,12 @@ _SELECTION_BITS: tuple[tuple[int, SelectionMethod], ...] = (
     (0x01, SelectionMethod.RECORD_IDENTIFIER),
 )
 
+_SERVICE_ACCESS: dict[int, ServiceAccess] = {
+    0b100: ServiceAccess.READ_BINARY,
+    0b000: ServiceAccess.READ_RECORD,
+    0b010: ServiceAccess.GET_DATA,
+}
+
 _SW1_CLASSES: dict[int, str] = {
     0x61: "normal processing, response bytes still available",
     0x62: "warning, state of non-volatile memory unchanged",
@@ -340,8 +346,10 @@ class CardCapabilities:
         parts = [f"selection: {methods}"]
         if self.data_coding is not None:
             dc = self.data_coding
+            unit = dc.data_unit_quartets
             parts.append(
-                f"data unit {dc.data_unit_quartets} quartets, write {dc.write_behaviour.value}"
+                f"data unit {unit} quartet{'s' if unit != 1 else ''}, "
+                f"write {dc.write_behaviour.value}"
             )
         if self.command_chaining is not None:
             parts.append("command chaining" if self.command_chaining else "no command chaining")
@@ -587,11 +595,7 @@ def decode_status(data: bytes, offset: int) -> StatusIndicator | None:
 
 def decode_card_service_data(byte: int) -> CardServiceData:
     """Decode the card service data byte (tag 3)."""
-    access = {0b100: ServiceAccess.READ_BINARY, 0b000: ServiceAccess.READ_RECORD}.get(
-        (byte >> 1) & 0x07
-    )
-    if (byte >> 1) & 0x07 == 0b010:
-        access = ServiceAccess.GET_DATA
+    access = _SERVICE_ACCESS.get((byte >> 1) & 0x07)
     return CardServiceData(
         raw=byte,
         select_by_full_df_name=bool(byte & 0x80),
@@ -719,6 +723,18 @@ class _Decoder:
         i = start
         while i < end:
             header = data[i]
+            if header == 0x00:
+                run = i
+                while run < end and data[run] == 0x00:
+                    run += 1
+                self.info(
+                    "historical-zero-padding",
+                    f"{run - i} zero byte(s) where a compact-TLV header is expected "
+                    "(no tag 0 is defined); read as padding.",
+                    i,
+                )
+                i = run
+                continue
             tag, length = header >> 4, header & 0x0F
             value = data[i + 1 : min(i + 1 + length, end)]
             complete = len(value) == length
@@ -756,7 +772,10 @@ class _Decoder:
         if not complete:
             return f"truncated: {hex_value}" if value else "truncated: no value", None
         if tag == 0x1:
-            return f"ISO 3166-1 country {_digits(value)[:3]} ({hex_value})", None
+            country = value.hex().upper()[:3]
+            if len(country) == 3 and country.isdigit():
+                return f"ISO 3166-1 country {country} ({hex_value})", None
+            return f"country code not in BCD ({hex_value})", None
         if tag == 0x2:
             return f"issuer identification number {_digits(value)}", None
         if tag == 0x3:
@@ -805,7 +824,7 @@ class _Decoder:
             self.aid = aid
             return aid.meaning, aid
         if tag == 0x4 and len(value) == 1:
-            return f"READ BINARY of {value[0]} bytes first ({hex_value})", None
+            return f"first command: READ BINARY, Le {value[0]:02X}", None
         if tag not in TAG_NAMES:
             self.info(
                 "historical-unknown-tag",

@@ -120,6 +120,7 @@ class _Builder:
     interface: list[InterfaceByte] = field(default_factory=list)
     td_protocols: list[int] = field(default_factory=list)
     truncated: bool = False
+    interface_complete: bool = True
 
     def add(
         self,
@@ -150,6 +151,7 @@ def _levels(b: _Builder) -> Iterator[tuple[int, str, int, int | None]]:
                 continue
             if pos >= len(data):
                 b.truncated = True
+                b.interface_complete = False
                 announcer = "T0" if level == 1 else f"TD{level - 1}"
                 b.add(
                     Severity.ERROR,
@@ -473,6 +475,7 @@ def _bare(b: _Builder, convention: Convention | None, ts: int | None, t0: int | 
         findings=tuple(b.findings),
         historical_info=decode_historical(b"", len(b.data)),
         td_protocols=(),
+        interface_complete=False,
         historical_offset=len(b.data),
     )
 
@@ -634,6 +637,7 @@ def _finish(
         findings=tuple(b.findings),
         historical_info=hist_info,
         td_protocols=tuple(b.td_protocols),
+        interface_complete=b.interface_complete,
         historical_offset=hist_start,
     )
 

@@ -186,6 +186,8 @@ class AtrInfo:
     """The historical bytes decoded (ISO/IEC 7816-4); its findings are also in ``findings``."""
     td_protocols: tuple[int, ...]
     """The T of TD1, TD2, ... as announced (T=15 and repeats kept): the ATR's structure."""
+    interface_complete: bool
+    """False when the ATR ends before an interface byte that T0 or a TD announces."""
     historical_offset: int = field(compare=False)
     """Offset of the first historical byte (= the end of the interface bytes)."""
 

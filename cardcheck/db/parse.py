@@ -1,0 +1,136 @@
+"""Read the smartcard_list.txt format and decide whether a file is a usable ATR list.
+
+The format (pcsc-tools): ``#`` comment lines; an ATR line (hex pairs, possibly a regular
+expression); the TAB-indented description lines that follow it; blank lines between entries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cardcheck.db.model import InvalidEntry
+
+MIN_ENTRIES = 1000
+"""Fewest entries a list found in the chain (or downloaded) must have to be believed.
+
+The public list had about 1,900 entries in 2008 and over 5,000 in 2026: a file with fewer is
+truncated or something else."""
+
+MIN_ATR_SHAPED = 0.9
+"""Share of ATR lines that must look like an ATR (hex pairs, '.', classes) for a list to be valid."""
+
+RawEntry = tuple[str, tuple[str, ...], int]
+"""An entry as read: (ATR line, description lines, 1-based line number)."""
+
+_ATR_SHAPED = re.compile(r"[0-9A-Fa-f.][0-9A-Fa-f.\[\]\-,|* ]*")
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_COPYRIGHT_YEAR = re.compile(r"Copyright\s+\([Cc]\)\s+(?:\d{4}\s*-\s*)?(\d{4})")
+
+
+class ListRejected(Exception):
+    """A file or download is not a usable ATR list; ``reason`` says why in one sentence."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        """Why the data is not a usable list."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedList:
+    """A list file read into entries, before indexing."""
+
+    entries: tuple[RawEntry, ...]
+    """Every ATR line with its descriptions, in file order (invalid patterns included)."""
+    list_date: str | None
+    """The date the list gives itself in a comment (ISO date, else copyright year), or None."""
+    atr_shaped: int
+    """How many ATR lines look like an ATR (used to tell a list from other text)."""
+
+
+def decode_list(data: bytes) -> str:
+    """The text of a list file; raises ListRejected for binary data or an HTML page."""
+    if b"\x00" in data:
+        raise ListRejected("it is binary data, not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Old copies of the list were written in ISO-8859-1.
+        text = data.decode("latin-1")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    head = text[:2048].lstrip().lower()
+    if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body")) or "<html" in head:
+        raise ListRejected("it is an HTML page, not the ATR list")
+    return text
+
+
+def _list_date(comments: list[str]) -> str | None:
+    for line in comments:
+        found = _ISO_DATE.search(line)
+        if found:
+            return found.group(1)
+    for line in comments:
+        found = _COPYRIGHT_YEAR.search(line)
+        if found:
+            return found.group(1)
+    return None
+
+
+def parse_list(text: str) -> ParsedList:
+    """Split a list into entries the way ATR_analysis reads it.
+
+    A line starting with ``#`` is a comment, a line starting with TAB describes the ATR line
+    above it, a blank line ends an entry; any other line is an ATR line. A trailing CR is
+    dropped (ATR_analysis would keep it and then match nothing).
+    """
+    entries: list[RawEntry] = []
+    comments: list[str] = []
+    shaped = 0
+    pattern: str | None = None
+    descriptions: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if line.startswith("\t"):
+            if pattern is not None:
+                descriptions.append(line[1:])
+            continue
+        if pattern is not None:
+            entries.append((pattern, tuple(descriptions), start))
+            pattern = None
+        if line.startswith("#"):
+            if len(comments) < 64:
+                comments.append(line)
+            continue
+        if not line.strip():
+            continue
+        pattern, descriptions, start = line, [], number
+        if _ATR_SHAPED.fullmatch(line):
+            shaped += 1
+    if pattern is not None:
+        entries.append((pattern, tuple(descriptions), start))
+    return ParsedList(entries=tuple(entries), list_date=_list_date(comments), atr_shaped=shaped)
+
+
+def check_plausible(parsed: ParsedList, usable: int, *, min_entries: int) -> None:
+    """Raise ListRejected unless ``parsed`` (with ``usable`` valid entries) looks like an ATR list."""
+    total = len(parsed.entries)
+    if total == 0:
+        raise ListRejected("it holds no ATR entries")
+    if parsed.atr_shaped < MIN_ATR_SHAPED * total:
+        raise ListRejected(
+            f"only {parsed.atr_shaped} of its {total} entry lines look like an ATR: "
+            "it is not an ATR list"
+        )
+    if usable < min_entries:
+        raise ListRejected(
+            f"it holds only {usable} usable entries (a complete list has thousands): "
+            "it looks truncated"
+        )
+
+
+def invalid_entry(entry: RawEntry, error: Exception) -> InvalidEntry:
+    """The record of an ATR line that is not a usable regular expression."""
+    return InvalidEntry(line=entry[2], pattern=entry[0], reason=str(error))

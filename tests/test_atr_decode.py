@@ -7,7 +7,10 @@ built for one rule.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -442,3 +445,48 @@ def test_input_error_json() -> None:
         "input": "3B 0X",
         "error": {"code": "not-hex", "message": "not hex: 'X' at position 5", "position": 5},
     }
+
+
+# --- golden JSON ----------------------------------------------------------------------------
+# tests/golden/atr/<name>.json holds atr_to_json() of each ATR below, compared on every run.
+# After an intended change of the JSON contract, regenerate them with
+#     CARDCHECK_REGEN_GOLDEN=1 .venv/bin/pytest tests/test_atr_decode.py -k golden
+# and review the diff (git diff tests/golden) before committing.
+
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden" / "atr"
+
+GOLDEN = {
+    "reference-t0-only": "3B 02 14 50",
+    "pcsc-part3-mifare-1k": PCSC_MIFARE_1K,
+    "pcsc-part3-tck-wrong": PCSC_MIFARE_1K[:-2] + "6B",
+    "pcsc-part3-tck-missing": PCSC_MIFARE_1K[:-3],
+    "pcsc-part3-truncated": "3B 8F 80 01 80 4F 0C",
+    "athena-inverse-convention": ATHENA_INVERSE,
+    "inverse-read-as-direct": inverse_to_direct(h(ATHENA_INVERSE)).hex(),
+    "sle4442-memory-card": "A2 13 10 91",
+    "yubikey-neo": "3B 8C 80 01 59 75 62 69 6B 65 79 4E 45 4F 72 33 58",
+    "desfire-sam-fmax-7-5": "3B D0 A8 FF 81 F1 FB 24 00 1F C3 F4",
+    "dnie-rfu-fi": "3B 3B 7F 38 00 00 00 6A 44 4E 49 65 10 02 4C",
+    "china-sim-t0-t15": "3B 91 94 80 1F 03 23 BA",
+    "td1-t15": "3B 81 1F 00 CC 52",
+    "extra-byte-after-t0-only": "3B 02 14 50 11",
+    "ibm-mfc-ifsc-ff": "3B EF 00 FF 81 31 FF 65 49 42 4D 20 4D 46 43 39 32 32 39 32 38 39 30 17",
+    "iclass-se-specific-mode": "3B 90 96 91 81 B1 FE 55 1F C7 D4",
+    "too-long": LONG_ATR,
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_json(name: str) -> None:
+    got = json.dumps(atr_to_json(decode_atr(h(GOLDEN[name]))), indent=2, ensure_ascii=False)
+    path = GOLDEN_DIR / f"{name}.json"
+    if os.environ.get("CARDCHECK_REGEN_GOLDEN"):
+        GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(got + "\n", encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == got + "\n", f"regenerate {path} if intended"
+
+
+def test_golden_dir_has_no_strays() -> None:
+    on_disk = {p.stem for p in GOLDEN_DIR.glob("*.json")}
+    assert on_disk == set(GOLDEN)

@@ -533,3 +533,56 @@ def test_never_raises_and_offsets_in_range(data: bytes, offset: int) -> None:
         assert len(obj.value) <= obj.length
         assert obj.complete == (len(obj.value) == obj.length)
     json.dumps(info.to_json())
+
+
+def _fake_install(root: Path, *, in_package: bool, at_top: bool) -> Path:
+    (root / "cardcheck").mkdir()
+    init = root / "cardcheck" / "__init__.py"
+    init.write_text("", encoding="utf-8")
+    for present, folder in ((in_package, root / "cardcheck" / "atr_db"), (at_top, root / "atr_db")):
+        if present:
+            folder.mkdir()
+            (folder / "pcsc_part3.json").write_text(
+                json.dumps({"standards": {"03": folder.parent.name}, "card_names": {}}),
+                encoding="utf-8",
+            )
+    return init
+
+
+@pytest.mark.parametrize(
+    ("in_package", "at_top", "expected"),
+    [
+        (True, True, "cardcheck/atr_db"),  # wheel layout wins when both exist
+        (True, False, "cardcheck/atr_db"),  # built wheel (force-include)
+        (False, True, "atr_db"),  # source checkout or editable install
+        (False, False, None),
+    ],
+)
+def test_table_lookup_order(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_package: bool,
+    at_top: bool,
+    expected: str | None,
+) -> None:
+    import cardcheck
+
+    init = _fake_install(tmp_path, in_package=in_package, at_top=at_top)
+    monkeypatch.setattr(cardcheck, "__file__", str(init))
+    pcsc_part3.tables.cache_clear()
+    try:
+        path = pcsc_part3.table_path()
+        if expected is None:
+            assert path is None
+            assert pcsc_part3.tables().standards == {}
+            # without the table the decode still works and says the codes plainly
+            data = bytes.fromhex("804F0CA00000030603000100000000")
+            storage = decode_historical(data, 4).pcsc_storage
+            assert storage is not None
+            assert storage.standard is None
+            assert "unknown standard 03" in storage.meaning
+        else:
+            assert path == tmp_path / expected / "pcsc_part3.json"
+            assert pcsc_part3.tables().standards == {3: path.parent.parent.name}
+    finally:
+        pcsc_part3.tables.cache_clear()

@@ -6,6 +6,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cardcheck.atr.decode import decode_atr
 from cardcheck.atr.model import AtrInfo
@@ -265,3 +267,19 @@ def test_json_keys() -> None:
     ]
     assert out["extra_guard_time"] == 255
     json.dumps(out)
+
+
+@given(st.binary(max_size=40), st.floats(min_value=0.1, max_value=50.0))
+def test_any_atr_any_clock(data: bytes, mhz: float) -> None:
+    """Whatever decode_atr returns, timing never raises and rate and etu agree."""
+    info = decode_atr(data)
+    t = timing_for(info, mhz * MHZ)
+    if t.bit_rate is not None:
+        assert t.etu_s is not None
+        assert t.bit_rate * t.etu_s == pytest.approx(1.0)
+    else:
+        assert t.etu_s is None
+    fmax = info.rate.fmax_mhz
+    assert t.above_fmax is (None if fmax is None else mhz > fmax)
+    json.dumps(t.to_json())
+    json.dumps([row.to_json() for row in clock_table(info)])

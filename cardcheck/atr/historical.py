@@ -745,7 +745,8 @@ class _Decoder:
                     f"Compact-TLV object {header:02X} ({name or f'tag {tag:X}'}) declares "
                     f"{length} bytes but only {len(value)} remain.",
                     i,
-                    "The historical bytes are malformed; the card may still work.",
+                    "Usually harmless: the reader ignores historical bytes, but software that "
+                    "reads them to identify the card may be misled.",
                 )
             meaning, decoded = self.interpret(
                 tag, value, complete, i, is_last=i + 1 + length >= end

@@ -121,8 +121,8 @@ def atr(
 ) -> None:
     """Decode an ATR: structure, protocols, speed and timing, historical bytes, problems.
 
-    Exit code 0 when every ATR is valid, 1 when any has an error (or a --file line is not
-    hex), 2 for text that is not hex on the command line or an unreadable file.
+    Exit codes: 0 every ATR is valid; 1 an ATR has an error, or a --file line is not hex;
+    2 text that is not hex on the command line, or an unreadable file.
     """
     from cardcheck.atr.decode import decode_atr
     from cardcheck.atr.parse_hex import parse_atr_text

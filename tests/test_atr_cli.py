@@ -120,7 +120,7 @@ def test_file_json_keeps_input_order_and_reports_bad_lines(tmp_path: Path) -> No
     }
     assert objs[2]["atr"] == "3B 02 14 50" and objs[2]["valid"] is True
     assert objs[3]["valid"] is False
-    assert [f["code"] for f in objs[3]["findings"]][0] == "truncated"
+    assert objs[3]["findings"][0]["code"] == "truncated"
 
 
 def test_file_from_stdin_human(tmp_path: Path) -> None:
@@ -163,7 +163,8 @@ def test_help_does_not_import_the_decoder() -> None:
         "import sys\n"
         "from cardcheck.cli import run\n"
         "rc = run(['atr', '--help'])\n"
-        "mods = ('cardcheck.atr.decode', 'cardcheck.render.atr', 'cardcheck.atr.jsonout', 'smartcard')\n"
+        "mods = ('cardcheck.atr.decode', 'cardcheck.render.atr', 'cardcheck.atr.jsonout',"
+        " 'smartcard')\n"
         "print(rc, [m for m in mods if m in sys.modules])\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

@@ -392,8 +392,8 @@ def _sanity_findings(desc: CcidDescriptor) -> tuple[Finding, ...]:
                 "descriptor-bad-exchange-level",
                 f"dwFeatures {desc.features_raw:#010x} gives the undefined exchange level "
                 f"{desc.exchange_level_code}.",
-                advice="The descriptor is bogus; libccid then treats the reader as a "
-                "character-level reader. Prefer a reader with a valid descriptor.",
+                advice="The descriptor is bogus; how the driver exchanges data with this "
+                "reader is unclear. Prefer a reader with a valid descriptor.",
             )
         )
     return tuple(out)

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from cardcheck.errors import EnvironmentProblem
+from cardcheck.paths import atr_db_dir
 
 QUIRKS_FILE = "reader_quirks.json"
 
@@ -50,12 +51,13 @@ class ReaderQuirk:
 
 
 def _default_path() -> Path:
-    here = Path(__file__).resolve().parent.parent
-    # Installed wheel: cardcheck/atr_db; source tree or editable install: ./atr_db.
-    for candidate in (here / "atr_db" / QUIRKS_FILE, here.parent / "atr_db" / QUIRKS_FILE):
-        if candidate.is_file():
-            return candidate
-    return here.parent / "atr_db" / QUIRKS_FILE
+    folder = atr_db_dir()
+    if folder is None:
+        raise EnvironmentProblem(
+            "cannot find cardcheck's data folder atr_db/ (it holds the reader quirks)",
+            "reinstall cardcheck; the folder ships with it",
+        )
+    return folder / QUIRKS_FILE
 
 
 def load_quirks(path: Path | None = None) -> tuple[ReaderQuirk, ...]:

@@ -1,0 +1,787 @@
+"""Card ATR x reader capabilities -> findings, a speed prediction and a verdict (pure).
+
+The reader comes from its CCID class descriptor, from values given by hand, or is unknown (a
+reader that is not USB CCID, such as the virtual reader). The predictions follow pcscd and
+libccid 1.5.2 (REFERENCE.md section 4). Verdict: fail if any error, warn if any warning, else
+pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from cardcheck.atr.model import AtrInfo, VoltageClass
+from cardcheck.compat.ccid import CcidDescriptor, CcidFeature, ExchangeLevel, UsbCcidInterface
+from cardcheck.compat.clock import ClockAdvice, clock_advice
+from cardcheck.compat.quirks import ReaderQuirk, quirks_for
+from cardcheck.compat.speed import (
+    DriverView,
+    PpsBy,
+    SpeedOutcome,
+    SpeedPrediction,
+    predict_speed,
+)
+from cardcheck.findings import Finding, Severity
+
+UNLIMITED_RATE_BPS = 0xFFFFFFFF
+"""dwMaxDataRate assumed when the reader's maximum is unknown (the largest value it can hold)."""
+
+_VOLTS: dict[VoltageClass, str] = {
+    VoltageClass.A: "5 V",
+    VoltageClass.B: "3 V",
+    VoltageClass.C: "1.8 V",
+}
+_VOLTAGE_BY_TEXT: dict[str, VoltageClass] = {
+    "5": VoltageClass.A,
+    "5.0": VoltageClass.A,
+    "3": VoltageClass.B,
+    "3.0": VoltageClass.B,
+    "1.8": VoltageClass.C,
+}
+POWER_UP_ORDER: tuple[VoltageClass, ...] = (VoltageClass.A, VoltageClass.C, VoltageClass.B)
+"""The order in which libccid (default driver options) tries voltages: 5 V, 1.8 V, 3 V."""
+
+
+class CapabilitySource(StrEnum):
+    """Where the reader's capabilities come from."""
+
+    DESCRIPTOR = "descriptor"
+    """The USB CCID class descriptor."""
+    DESCRIPTOR_AND_FLAGS = "descriptor and flags"
+    """The descriptor, with some values given by hand."""
+    FLAGS = "flags"
+    """Values given by hand (--clock, --max-rate, --voltages, --protocols)."""
+    UNKNOWN = "unknown"
+    """Nothing is known: not a USB CCID reader."""
+
+
+class Verdict(StrEnum):
+    """The outcome of a compatibility check."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+def verdict_of(findings: tuple[Finding, ...]) -> Verdict:
+    """fail if any error, warn if any warning, else pass."""
+    severities = {f.severity for f in findings}
+    if Severity.ERROR in severities:
+        return Verdict.FAIL
+    if Severity.WARNING in severities:
+        return Verdict.WARN
+    return Verdict.PASS
+
+
+def parse_voltages(text: str) -> tuple[VoltageClass, ...]:
+    """``5,3,1.8`` -> classes A, B, C. Raises ValueError naming the value it does not know."""
+    out: list[VoltageClass] = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        cls = _VOLTAGE_BY_TEXT.get(part.rstrip("Vv"))
+        if cls is None:
+            raise ValueError(f"unknown voltage {part!r}: use 5, 3 and/or 1.8")
+        if cls not in out:
+            out.append(cls)
+    if not out:
+        raise ValueError("no voltage given: use 5, 3 and/or 1.8")
+    return tuple(out)
+
+
+def parse_protocols(text: str) -> tuple[int, ...]:
+    """``0,1`` -> (0, 1). Raises ValueError for anything but 0 and 1."""
+    out: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        value = part[2:] if part[:2] in ("T=", "t=") else part
+        if value not in ("0", "1"):
+            raise ValueError(f"unknown protocol {part!r}: use 0 and/or 1 (T=0, T=1)")
+        if int(value) not in out:
+            out.append(int(value))
+    if not out:
+        raise ValueError("no protocol given: use 0 and/or 1")
+    return tuple(sorted(out))
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderCapabilities:
+    """What a reader can do, as far as it is known. ``None`` always means "unknown"."""
+
+    source: CapabilitySource
+    """Where these values come from."""
+    name: str | None
+    """The reader's name, when known."""
+    vendor_id: int | None
+    """USB idVendor, when known."""
+    product_id: int | None
+    """USB idProduct, when known."""
+    clock_khz: int | None
+    """The clock the card gets (dwDefaultClock) in kHz."""
+    max_clock_khz: int | None
+    """dwMaximumClock in kHz (informative: libccid never reads it)."""
+    max_data_rate_bps: int | None
+    """dwMaxDataRate as the reader reports it (before the driver's quirks)."""
+    data_rates: tuple[int, ...] | None
+    """The reader's rate table; None when it has none or when it is unknown."""
+    data_rates_known: bool
+    """True when ``data_rates`` is what the driver will see (a table, or surely none)."""
+    voltages: tuple[VoltageClass, ...] | None
+    """Classes the reader supplies."""
+    protocols: tuple[int, ...] | None
+    """Protocols the reader supports (dwProtocols)."""
+    features: int | None
+    """dwFeatures."""
+    exchange_level: ExchangeLevel | None
+    """The exchange level (dwFeatures bits 16-18)."""
+    quirks: tuple[ReaderQuirk, ...]
+    """Corrections the driver applies to this reader."""
+    driver_listed: bool | None
+    """Whether the installed libccid lists this USB id."""
+    driver_name: str | None
+    """The name libccid's list gives the reader, when listed."""
+    descriptor: CcidDescriptor | None
+    """The decoded CCID class descriptor, when the values come from one."""
+    unknown_reason: str | None
+    """Why nothing is known (source ``unknown``); None otherwise."""
+
+    @property
+    def known(self) -> bool:
+        """False for a reader whose capabilities are unknown."""
+        return self.source is not CapabilitySource.UNKNOWN
+
+    @property
+    def usb_id(self) -> str | None:
+        """``058F:9540`` when both ids are known."""
+        if self.vendor_id is None or self.product_id is None:
+            return None
+        return f"{self.vendor_id:04X}:{self.product_id:04X}"
+
+    @classmethod
+    def from_descriptor(
+        cls,
+        source: CcidDescriptor | UsbCcidInterface,
+        *,
+        name: str | None = None,
+        data_rates: tuple[int, ...] | None = None,
+        data_rates_known: bool = False,
+        quirks: tuple[ReaderQuirk, ...] | None = None,
+        driver_listed: bool | None = None,
+        driver_name: str | None = None,
+    ) -> ReaderCapabilities:
+        """From a CCID class descriptor (with its USB ids when a whole blob was read).
+
+        The rate table is not in the descriptor (it needs device access): pass it when known
+        (``data_rates_known=True``; None then means the reader has none). Quirks default to
+        cardcheck's own list, looked up by USB id.
+        """
+        if isinstance(source, UsbCcidInterface):
+            desc, vid, pid = source.descriptor, source.vendor_id, source.product_id
+        else:
+            desc, vid, pid = source, None, None
+        return cls(
+            source=CapabilitySource.DESCRIPTOR,
+            name=name,
+            vendor_id=vid,
+            product_id=pid,
+            clock_khz=desc.default_clock_khz or None,
+            max_clock_khz=desc.maximum_clock_khz,
+            max_data_rate_bps=desc.max_data_rate_bps,
+            data_rates=tuple(data_rates) if data_rates else None,
+            data_rates_known=data_rates_known,
+            voltages=desc.voltages or None,
+            protocols=desc.protocols,
+            features=desc.features_raw,
+            exchange_level=desc.exchange_level,
+            quirks=quirks_for(vid, pid) if quirks is None else quirks,
+            driver_listed=driver_listed,
+            driver_name=driver_name,
+            descriptor=desc,
+            unknown_reason=None,
+        )
+
+    @classmethod
+    def manual(
+        cls,
+        *,
+        clock_mhz: float | None = None,
+        max_rate_bps: int | None = None,
+        voltages: tuple[VoltageClass, ...] | None = None,
+        protocols: tuple[int, ...] | None = None,
+        name: str | None = None,
+    ) -> ReaderCapabilities:
+        """A reader described by hand; what is not given stays unknown."""
+        return cls(
+            source=CapabilitySource.FLAGS,
+            name=name,
+            vendor_id=None,
+            product_id=None,
+            clock_khz=None if clock_mhz is None else round(clock_mhz * 1000),
+            max_clock_khz=None,
+            max_data_rate_bps=max_rate_bps,
+            data_rates=None,
+            data_rates_known=False,
+            voltages=voltages,
+            protocols=protocols,
+            features=None,
+            exchange_level=None,
+            quirks=(),
+            driver_listed=None,
+            driver_name=None,
+            descriptor=None,
+            unknown_reason=None,
+        )
+
+    @classmethod
+    def unknown(cls, reason: str, *, name: str | None = None) -> ReaderCapabilities:
+        """A reader whose capabilities cannot be known (not USB, not CCID: a virtual reader)."""
+        return cls(
+            source=CapabilitySource.UNKNOWN,
+            name=name,
+            vendor_id=None,
+            product_id=None,
+            clock_khz=None,
+            max_clock_khz=None,
+            max_data_rate_bps=None,
+            data_rates=None,
+            data_rates_known=False,
+            voltages=None,
+            protocols=None,
+            features=None,
+            exchange_level=None,
+            quirks=(),
+            driver_listed=None,
+            driver_name=None,
+            descriptor=None,
+            unknown_reason=reason,
+        )
+
+    def with_overrides(
+        self,
+        *,
+        clock_mhz: float | None = None,
+        max_rate_bps: int | None = None,
+        voltages: tuple[VoltageClass, ...] | None = None,
+        protocols: tuple[int, ...] | None = None,
+    ) -> ReaderCapabilities:
+        """The same reader with the values given by hand replacing the descriptor's."""
+        if clock_mhz is None and max_rate_bps is None and voltages is None and protocols is None:
+            return self
+        source = {
+            CapabilitySource.DESCRIPTOR: CapabilitySource.DESCRIPTOR_AND_FLAGS,
+            CapabilitySource.UNKNOWN: CapabilitySource.FLAGS,
+        }.get(self.source, self.source)
+        return replace(
+            self,
+            source=source,
+            unknown_reason=None,
+            clock_khz=self.clock_khz if clock_mhz is None else round(clock_mhz * 1000),
+            max_data_rate_bps=self.max_data_rate_bps if max_rate_bps is None else max_rate_bps,
+            voltages=self.voltages if voltages is None else voltages,
+            protocols=self.protocols if protocols is None else protocols,
+        )
+
+    def driver_view(self) -> DriverView | None:
+        """What libccid would work with; None when the clock is unknown (no prediction)."""
+        if self.clock_khz is None:
+            return None
+        assumptions: list[str] = []
+        max_rate = self.max_data_rate_bps
+        if max_rate is None:
+            max_rate = UNLIMITED_RATE_BPS
+            assumptions.append("the reader's maximum data rate is unknown: assumed unlimited")
+        protocols = self.protocols
+        if protocols is None:
+            protocols = (0, 1)
+            assumptions.append("the reader's protocols are unknown: assumed T=0 and T=1")
+        features = self.features
+        if features is None:
+            features = 0
+            assumptions.append(
+                "the reader's features are unknown: assumed the driver negotiates (no "
+                "automatic PPS)"
+            )
+        if not self.data_rates_known:
+            declared = self.descriptor.num_data_rates_supported if self.descriptor else 0
+            if declared:
+                assumptions.append(
+                    f"the reader announces {declared} data rates; their table needs device "
+                    "access: assumed every rate up to the maximum is listed"
+                )
+        view = DriverView(
+            default_clock_khz=self.clock_khz,
+            max_data_rate_bps=max_rate,
+            data_rates=self.data_rates,
+            protocols=protocols,
+            features=features,
+            assumptions=tuple(assumptions),
+        )
+        return view.with_quirks(self.quirks)
+
+    def to_json(self) -> dict[str, object]:
+        """The ``reader`` object of ``compat --json``."""
+        return {
+            "source": self.source.value,
+            "known": self.known,
+            "unknown_reason": self.unknown_reason,
+            "name": self.name,
+            "usb_id": self.usb_id,
+            "clock_khz": self.clock_khz,
+            "max_clock_khz": self.max_clock_khz,
+            "max_data_rate_bps": self.max_data_rate_bps,
+            "data_rates": None if self.data_rates is None else list(self.data_rates),
+            "data_rates_known": self.data_rates_known,
+            "voltages": None if self.voltages is None else [v.value for v in self.voltages],
+            "protocols": None if self.protocols is None else list(self.protocols),
+            "features": self.features,
+            "exchange_level": None if self.exchange_level is None else self.exchange_level.value,
+            "quirks": [q.to_json() for q in self.quirks],
+            "driver_listed": self.driver_listed,
+            "driver_name": self.driver_name,
+            "descriptor": None if self.descriptor is None else self.descriptor.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CompatReport:
+    """The answer to "will this card work in that reader?"."""
+
+    verdict: Verdict
+    """fail if any error finding, warn if any warning, else pass."""
+    findings: tuple[Finding, ...]
+    """Errors first, then warnings, then what will be negotiated (info); each with advice."""
+    reader: ReaderCapabilities
+    """The reader the card was checked against."""
+    protocol: int | None
+    """The protocol pcscd and the driver will use; None when none works or it is unknown."""
+    speed: SpeedPrediction | None
+    """libccid's speed choice for that protocol; None when it cannot be predicted."""
+    speeds: tuple[SpeedPrediction, ...]
+    """The speed choice for every protocol the card offers (refusals included)."""
+    clock_advice: ClockAdvice
+    """Bit rates at common clocks and the serial crystals, for this card."""
+
+    def to_json(self) -> dict[str, object]:
+        """The documented JSON contract of ``cardcheck compat --json``."""
+        return {
+            "verdict": self.verdict.value,
+            "findings": [
+                {
+                    "severity": f.severity.value,
+                    "code": f.code,
+                    "message": f.message,
+                    "advice": f.advice,
+                }
+                for f in self.findings
+            ],
+            "protocol": self.protocol,
+            "reader": self.reader.to_json(),
+            "speed": None if self.speed is None else self.speed.to_json(),
+            "speeds": [s.to_json() for s in self.speeds],
+            "clock_advice": self.clock_advice.to_json(),
+        }
+
+
+def _t(protocols: tuple[int, ...] | list[int]) -> str:
+    return " and ".join(f"T={p}" for p in protocols) if protocols else "no protocol"
+
+
+def _classes(classes: tuple[VoltageClass, ...]) -> str:
+    return ", ".join(f"class {c.value} ({_VOLTS[c]})" for c in classes)
+
+
+def _mhz(khz: int) -> str:
+    return f"{khz / 1000:g} MHz"
+
+
+def _raw_byte(info: AtrInfo, name: str) -> int | None:
+    for byte in info.interface_bytes:
+        if byte.name == name:
+            return byte.value
+    return None
+
+
+def card_voltage_classes(info: AtrInfo) -> tuple[tuple[VoltageClass, ...], bool]:
+    """The card's classes and whether they were declared (T=15 class indicator).
+
+    Without a class indicator ISO/IEC 7816-3 says the card is class A (5 V) only.
+    """
+    if info.t15 is not None and info.t15.voltage_classes:
+        return info.t15.voltage_classes, True
+    return (VoltageClass.A,), False
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: list[Finding] = []
+
+    def add(self, severity: Severity, code: str, message: str, advice: str) -> None:
+        self.items.append(Finding(severity, code, message, advice=advice))
+
+    def sorted(self) -> tuple[Finding, ...]:
+        order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+        return tuple(sorted(self.items, key=lambda f: order[f.severity]))
+
+
+def compatibility(info: AtrInfo, reader: ReaderCapabilities) -> CompatReport:
+    """Check a card (its decoded ATR) against a reader and predict what the driver negotiates."""
+    out = _Collector()
+    advice = clock_advice(info, None if reader.clock_khz is None else reader.clock_khz / 1000)
+
+    if not info.valid:
+        out.add(
+            Severity.WARNING,
+            "atr-invalid",
+            "The ATR itself has errors; the predictions below read it as far as it goes.",
+            "Run `cardcheck atr` on it to see what is wrong; a card with a broken ATR may be "
+            "refused by pcscd whatever the reader.",
+        )
+
+    if not reader.known:
+        out.add(
+            Severity.WARNING,
+            "reader-unknown",
+            f"The reader's capabilities are unknown: {reader.unknown_reason or 'no descriptor'}."
+            " Whether this card works in it cannot be predicted.",
+            "Use a USB CCID reader (its descriptor is readable), or describe the reader with "
+            "--descriptor FILE or --clock/--max-rate/--voltages/--protocols.",
+        )
+        findings = out.sorted()
+        return CompatReport(verdict_of(findings), findings, reader, None, None, (), advice)
+
+    _driver_findings(reader, out)
+    protocol, offered = _protocol_findings(info, reader, out)
+    _voltage_findings(info, reader, out)
+    speeds, speed = _speed_findings(info, reader, offered, protocol, out)
+    _clock_findings(info, reader, advice, out)
+    _extended_apdu_findings(info, reader, protocol, out)
+    if reader.descriptor is not None:
+        out.items.extend(reader.descriptor.findings)
+    findings = out.sorted()
+    return CompatReport(
+        verdict=verdict_of(findings),
+        findings=findings,
+        reader=reader,
+        protocol=protocol,
+        speed=speed,
+        speeds=speeds,
+        clock_advice=advice,
+    )
+
+
+def _driver_findings(reader: ReaderCapabilities, out: _Collector) -> None:
+    if reader.driver_listed is False:
+        out.add(
+            Severity.WARNING,
+            "reader-not-in-driver",
+            f"The installed libccid does not list USB id {reader.usb_id}: pcscd will not "
+            "load the CCID driver for this reader.",
+            "Install a newer libccid (https://ccid.apdu.fr/ lists the readers it supports), "
+            "or use a reader it lists.",
+        )
+    elif reader.driver_listed and reader.driver_name:
+        out.add(
+            Severity.INFO,
+            "reader-in-driver",
+            f"The installed libccid knows this reader as {reader.driver_name!r}.",
+            "Nothing to do.",
+        )
+    for quirk in reader.quirks:
+        if quirk.max_data_rate_bps is not None:
+            out.add(
+                Severity.INFO,
+                "reader-quirk",
+                f"libccid caps the {quirk.name} ({quirk.usb_id}) at "
+                f"{quirk.max_data_rate_bps} bit/s, whatever its descriptor says.",
+                quirk.note,
+            )
+
+
+def _protocol_findings(
+    info: AtrInfo, reader: ReaderCapabilities, out: _Collector
+) -> tuple[int | None, tuple[int, ...]]:
+    """The protocol that will be used and the protocols the card can run."""
+    mode = info.specific_mode
+    offered = (mode.protocol,) if mode is not None else info.protocols
+    if reader.protocols is None:
+        return (offered[0] if offered else None), offered
+    common = [p for p in offered if p in reader.protocols]
+    if not common:
+        why = f" (specific mode, TA2 {_raw_byte(info, 'TA2') or 0:02X})" if mode else ""
+        out.add(
+            Severity.ERROR,
+            "protocol-unsupported",
+            f"The card runs {_t(offered)}{why}; the reader supports "
+            f"{_t(reader.protocols)}: no protocol in common.",
+            f"Use a reader that supports {_t(offered)}; most USB contact readers support "
+            "T=0 and T=1.",
+        )
+        return None, offered
+    protocol = common[0]
+    if offered[0] not in reader.protocols:
+        out.add(
+            Severity.WARNING,
+            "protocol-default-unsupported",
+            f"The card's first (default) protocol T={offered[0]} is not supported by the "
+            f"reader; only T={protocol} is in common.",
+            f"Applications must ask for T={protocol} explicitly (SCARD_PROTOCOL_T{protocol}); "
+            f"connecting with T={offered[0]} fails. A reader with {_t(list(offered))} avoids it.",
+        )
+    others = [p for p in common if p != protocol]
+    if len(offered) == 1:
+        why = "the card's only protocol"
+    elif protocol == offered[0]:
+        why = "the card's first offer, which pcscd uses when the application accepts both"
+    else:
+        why = "the only one the reader shares with the card"
+    extra = f"; {_t(others)} when an application asks for it" if others else ""
+    out.add(
+        Severity.INFO,
+        "negotiated-protocol",
+        f"Protocol: T={protocol} ({why}{extra}).",
+        "Nothing to do.",
+    )
+    return protocol, offered
+
+
+def _voltage_findings(info: AtrInfo, reader: ReaderCapabilities, out: _Collector) -> None:
+    card, declared = card_voltage_classes(info)
+    origin = "declares" if declared else "has no class indicator (T=15), so by ISO 7816-3 is"
+    if reader.voltages is None:
+        out.add(
+            Severity.INFO,
+            "voltage-unknown",
+            f"The card {origin} {_classes(card)}; the reader's voltages are unknown.",
+            "Give them with --voltages (e.g. 5,3,1.8) to check them.",
+        )
+        return
+    common = [c for c in card if c in reader.voltages]
+    if not common:
+        out.add(
+            Severity.ERROR,
+            "voltage-unsupported",
+            f"The card {origin} {_classes(card)}; the reader supplies "
+            f"{_classes(reader.voltages)}: no voltage in common.",
+            f"Use a reader that supplies {_classes(card)}.",
+        )
+        return
+    auto = reader.features is not None and bool(reader.features & CcidFeature.AUTO_VOLTAGE)
+    if auto:
+        out.add(
+            Severity.INFO,
+            "power-up-voltage",
+            f"The reader selects the voltage itself; the card {origin} {_classes(card)}.",
+            "Nothing to do.",
+        )
+        return
+    first = next(c for c in POWER_UP_ORDER if c in reader.voltages)
+    if first not in card:
+        out.add(
+            Severity.WARNING,
+            "voltage-above-class",
+            f"libccid powers the card at {_VOLTS[first]} first (class {first.value}), a class "
+            f"the card does not declare ({_classes(card)}); it retries lower only if the card "
+            "stays mute.",
+            f"Use a reader that selects the voltage itself (dwFeatures 0x08), or set libccid's "
+            f"power-on voltage to {_VOLTS[common[0]]} in ifdDriverOptions (Info.plist).",
+        )
+    else:
+        out.add(
+            Severity.INFO,
+            "power-up-voltage",
+            f"libccid powers the card at {_VOLTS[first]} (class {first.value}), which the card "
+            "supports.",
+            "Nothing to do.",
+        )
+
+
+def _speed_findings(
+    info: AtrInfo,
+    reader: ReaderCapabilities,
+    offered: tuple[int, ...],
+    protocol: int | None,
+    out: _Collector,
+) -> tuple[tuple[SpeedPrediction, ...], SpeedPrediction | None]:
+    view = reader.driver_view()
+    if view is None:
+        out.add(
+            Severity.INFO,
+            "speed-unknown",
+            "The reader's clock is unknown: no speed prediction.",
+            "Give the clock with --clock MHz (and --max-rate) or a descriptor with --descriptor.",
+        )
+        return (), None
+    ta1 = _raw_byte(info, "TA1")
+    ta2 = _raw_byte(info, "TA2")
+    default_protocol = offered[0] if offered else 0
+    speeds = tuple(
+        predict_speed(view, ta1=ta1, ta2=ta2, protocol=p, default_protocol=default_protocol)
+        for p in offered
+        if p in (0, 1)
+    )
+    speed = next((s for s in speeds if s.protocol == protocol), None)
+    if speed is None:
+        return speeds, None
+    clock = _mhz(view.default_clock_khz)
+    card_ta1 = f"TA1 {ta1:02X}" if ta1 is not None else "the default Fi/Di"
+    needed = speed.card_rate_bps
+
+    if speed.outcome is SpeedOutcome.SPEED_REFUSED:
+        out.add(
+            Severity.ERROR,
+            "speed-unsupported",
+            f"The card is in specific mode (TA2) and runs only at {card_ta1}, {needed} bit/s at "
+            f"{clock}; the reader's rate table does not list it, so libccid refuses the card "
+            f"(connect gives {speed.pcsc_result}).",
+            f"Use a reader that lists {needed} bit/s at this clock or has no rate table and a "
+            "maximum data rate at least that high.",
+        )
+    elif speed.outcome is SpeedOutcome.IMPLICIT_REFUSED:
+        out.add(
+            Severity.ERROR,
+            "specific-mode-implicit",
+            "The card is in specific mode with implicit parameters (TA2 bit 0x10): libccid "
+            "refuses such cards.",
+            "Use a reader that negotiates by itself (dwFeatures 0x40), which libccid leaves "
+            "alone, or ask the card's vendor for its real parameters.",
+        )
+    elif speed.specific_mode_mismatch:
+        out.add(
+            Severity.ERROR,
+            "speed-unsupported",
+            f"The card is in specific mode (TA2) and runs only at {card_ta1}, {needed} bit/s at "
+            f"{clock}, above what the reader allows ({speed.max_data_rate_bps} bit/s): libccid "
+            f"sets the reader to {_chosen(speed)}, so every exchange fails.",
+            f"Use a reader whose maximum data rate is at least {needed} bit/s at this clock "
+            "(and that lists it, if it has a rate table).",
+        )
+    elif speed.slower_than_card:
+        cap = (
+            f" (libccid caps this reader at {view.max_data_rate_bps} bit/s)"
+            if view.capped_by
+            else ""
+        )
+        out.add(
+            Severity.WARNING,
+            "speed-fallback",
+            f"The driver will run the card at {_chosen(speed)} instead of {card_ta1}, "
+            f"{needed} bit/s{cap}.",
+            f"It works, only slower. For full speed use a reader whose maximum data rate is at "
+            f"least {needed} bit/s at {clock} (and that lists it, if it has a rate table).",
+        )
+
+    if not speed.refused:
+        out.add(Severity.INFO, "negotiated-speed", _speed_sentence(speed, clock), "Nothing to do.")
+        out.add(Severity.INFO, "pps", _pps_sentence(speed), "Nothing to do.")
+    for note in speed.assumptions:
+        out.add(
+            Severity.INFO,
+            "speed-assumption",
+            f"Assumed for the speed prediction: {note}.",
+            "Give the reader's real values (--descriptor, --max-rate, --protocols) for a firmer "
+            "prediction.",
+        )
+    return speeds, speed
+
+
+def _chosen(speed: SpeedPrediction) -> str:
+    if speed.chosen_ta1 is None or speed.chosen_rate_bps is None:
+        return "a speed the reader decides"
+    return f"TA1 {speed.chosen_ta1:02X}, {speed.chosen_rate_bps} bit/s"
+
+
+def _speed_sentence(speed: SpeedPrediction, clock: str) -> str:
+    if speed.outcome is SpeedOutcome.READER_NEGOTIATES:
+        card = (
+            f" (the card asks for TA1 {speed.card_ta1:02X}, {speed.card_rate_bps} bit/s at {clock})"
+            if speed.card_ta1 is not None
+            else ""
+        )
+        return f"Bit rate: chosen by the reader itself{card}."
+    how = {
+        SpeedOutcome.CARD_SPEED: "the card's own speed",
+        SpeedOutcome.ADAPTED: "an adapted, slower speed",
+        SpeedOutcome.FALLBACK: "the default speed",
+        SpeedOutcome.DEFAULT: "the default speed",
+    }.get(speed.outcome, "")
+    return f"Bit rate: {_chosen(speed)} at {clock}, {how}. {speed.reason}"
+
+
+def _pps_sentence(speed: SpeedPrediction) -> str:
+    t = f"T={speed.protocol}"
+    chosen = f"TA1 {speed.chosen_ta1:02X}" if speed.chosen_ta1 is not None else ""
+    match speed.pps_by:
+        case PpsBy.READER:
+            return (
+                f"Negotiation: the reader does it all (dwFeatures 0x40); the driver asks for {t}."
+            )
+        case PpsBy.READER_PPS:
+            return (
+                f"Negotiation: the driver sets {chosen} and {t}; the reader does the PPS "
+                "exchange (dwFeatures 0x80)."
+            )
+        case PpsBy.DRIVER:
+            return f"Negotiation: libccid sends a PPS request for {t} with {chosen}."
+        case PpsBy.SPECIFIC_MODE:
+            return f"Negotiation: none, the card is in specific mode for {t} (TA2)."
+        case PpsBy.NONE:
+            return f"Negotiation: no PPS needed, the card starts in {t} at the default speed."
+
+
+def _clock_findings(
+    info: AtrInfo, reader: ReaderCapabilities, advice: ClockAdvice, out: _Collector
+) -> None:
+    if reader.clock_khz is None or advice.reader is None:
+        return
+    option = advice.reader
+    clock = _mhz(reader.clock_khz)
+    problems: list[str] = []
+    if not option.within_activation:
+        problems.append("outside the 1-5 MHz ISO 7816-3 allows during activation and the ATR")
+    if option.within_fmax is False and info.rate.fmax_mhz is not None:
+        ta1 = f"TA1 {advice.ta1:02X}" if advice.ta1 is not None else "no TA1: default"
+        problems.append(f"above the card's fmax of {info.rate.fmax_mhz:g} MHz ({ta1})")
+    if not problems:
+        return
+    good = [o.clock_mhz for o in advice.options if o.in_spec]
+    suggestion = (
+        "a reader clocked at " + " or ".join(f"{c:g} MHz" for c in good[-2:])
+        if good
+        else "a reader with a lower clock"
+    )
+    out.add(
+        Severity.WARNING,
+        "clock-out-of-spec",
+        f"The reader's clock {clock} is " + " and ".join(problems) + ".",
+        f"Many cards tolerate it, some stay mute or fail later; if this card does, use "
+        f"{suggestion}.",
+    )
+
+
+def _extended_apdu_findings(
+    info: AtrInfo, reader: ReaderCapabilities, protocol: int | None, out: _Collector
+) -> None:
+    if info.historical_info.extended_lc_le is not True or reader.exchange_level is None:
+        return
+    level = reader.exchange_level
+    if level is ExchangeLevel.EXTENDED_APDU:
+        return
+    if level is ExchangeLevel.SHORT_APDU:
+        out.add(
+            Severity.WARNING,
+            "extended-apdu-unsupported",
+            "The card declares extended Lc/Le, but the reader exchanges short APDUs only: "
+            "commands or answers above 255/256 bytes will fail.",
+            "Use a reader at TPDU level (with T=1) or at extended APDU level, or keep every "
+            "APDU short (chaining, GET RESPONSE).",
+        )
+    elif protocol == 0:
+        out.add(
+            Severity.WARNING,
+            "extended-apdu-unsupported",
+            f"The card declares extended Lc/Le, but with T=0 a {level.value}-level reader "
+            "carries short APDUs only (T=0 has no extended case; ENVELOPE is up to the card).",
+            "Use T=1 if the card offers it, or a reader at extended APDU level.",
+        )

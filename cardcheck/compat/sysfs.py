@@ -1,0 +1,137 @@
+"""Find a USB reader in Linux sysfs and read its descriptors, without privileges.
+
+``/sys/bus/usb/devices/<bus>-<port...>/descriptors`` is world-readable: the device descriptor
+followed by the raw configuration descriptors, CCID class descriptor included. ``busnum`` and
+``devnum`` beside it match PC/SC's CHANNEL_ID. The root is a parameter so tests can use a tree
+of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cardcheck.compat.ccid import UsbCcidInterface, find_descriptor
+from cardcheck.errors import EnvironmentProblem
+
+SYSFS_USB_DEVICES = Path("/sys/bus/usb/devices")
+"""Where Linux lists USB devices."""
+
+USB_CHANNEL = 0x0020
+"""High word of a PC/SC CHANNEL_ID for a USB reader."""
+
+
+def usb_address_from_channel_id(channel_id: int) -> tuple[int, int] | None:
+    """(bus number, device address) of a USB CHANNEL_ID (``0x0020 << 16 | bus << 8 | addr``).
+
+    None when the channel is not USB (serial, virtual, ...).
+    """
+    value = channel_id & 0xFFFFFFFF
+    if value >> 16 != USB_CHANNEL:
+        return None
+    return (value >> 8) & 0xFF, value & 0xFF
+
+
+@dataclass(frozen=True, slots=True)
+class UsbDevice:
+    """One USB device directory of sysfs."""
+
+    path: Path
+    """The device's directory (``/sys/bus/usb/devices/1-1.2``)."""
+    busnum: int
+    """USB bus number."""
+    devnum: int
+    """Device address on that bus."""
+    vendor_id: int
+    """idVendor."""
+    product_id: int
+    """idProduct."""
+    manufacturer: str | None
+    """The manufacturer string, None when the device gives none."""
+    product: str | None
+    """The product string, None when the device gives none."""
+
+    @property
+    def usb_id(self) -> str:
+        """``058F:9540``."""
+        return f"{self.vendor_id:04X}:{self.product_id:04X}"
+
+    def read_descriptors(self) -> bytes:
+        """The raw ``descriptors`` file. Raises EnvironmentProblem when it cannot be read."""
+        target = self.path / "descriptors"
+        try:
+            return target.read_bytes()
+        except OSError as exc:
+            raise EnvironmentProblem(
+                f"cannot read {target}: {exc.strerror or exc}",
+                "sysfs must be mounted at /sys; the file is normally readable by every user",
+            ) from exc
+
+    def ccid_interface(self) -> UsbCcidInterface:
+        """The device's CCID class descriptor, decoded. Raises InputError when it has none."""
+        return find_descriptor(self.read_descriptors())
+
+
+def _text(path: Path) -> str | None:
+    try:
+        value = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return value or None
+
+
+def _device(path: Path) -> UsbDevice | None:
+    fields = [_text(path / name) for name in ("busnum", "devnum", "idVendor", "idProduct")]
+    if any(value is None for value in fields):
+        return None  # an interface directory (1-1:1.0) or something half-written
+    busnum, devnum, vendor, product = (value or "" for value in fields)
+    try:
+        return UsbDevice(
+            path=path,
+            busnum=int(busnum),
+            devnum=int(devnum),
+            vendor_id=int(vendor, 16),
+            product_id=int(product, 16),
+            manufacturer=_text(path / "manufacturer"),
+            product=_text(path / "product"),
+        )
+    except ValueError:
+        return None
+
+
+def list_devices(root: Path = SYSFS_USB_DEVICES) -> tuple[UsbDevice, ...]:
+    """Every USB device under ``root`` (empty when there is no such directory)."""
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return ()
+    devices = (_device(entry) for entry in entries if ":" not in entry.name)
+    return tuple(d for d in devices if d is not None)
+
+
+def find_devices(
+    *,
+    bus: int | None = None,
+    address: int | None = None,
+    vendor_id: int | None = None,
+    product_id: int | None = None,
+    root: Path = SYSFS_USB_DEVICES,
+) -> tuple[UsbDevice, ...]:
+    """The USB devices matching every criterion given (bus/address, vendor/product id)."""
+    return tuple(
+        d
+        for d in list_devices(root)
+        if (bus is None or d.busnum == bus)
+        and (address is None or d.devnum == address)
+        and (vendor_id is None or d.vendor_id == vendor_id)
+        and (product_id is None or d.product_id == product_id)
+    )
+
+
+def reader_for_channel_id(channel_id: int, root: Path = SYSFS_USB_DEVICES) -> UsbDevice | None:
+    """The USB device behind a PC/SC CHANNEL_ID; None when it is not USB or not found."""
+    where = usb_address_from_channel_id(channel_id)
+    if where is None:
+        return None
+    found = find_devices(bus=where[0], address=where[1], root=root)
+    return found[0] if found else None

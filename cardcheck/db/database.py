@@ -4,35 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cardcheck.db.index import ListIndex, atr_text
-from cardcheck.db.model import (
-    Candidate,
-    DbInfo,
-    Entry,
-    IndexState,
-    LocalInfo,
-    Match,
-    MatchSource,
-    SourceKind,
-)
+from cardcheck.db.model import CandidateStatus, IndexState, Match, MatchSource, SourceKind
+
+if TYPE_CHECKING:
+    from cardcheck.db.records import Candidate, DbInfo, Entry, LocalInfo
+
+PlaceRecord = tuple[Path, SourceKind, CandidateStatus, str | None, str | None]
+"""A file of the chain as (path, kind, status, reason, hint): a :class:`Candidate` made lazily."""
+
+LocalRecord = tuple[Path, bool, str | None]
+"""The local additions file as (path, exists, problem)."""
 
 
 class Database:
     """An opened ATR database. Build it with :func:`cardcheck.db.open_database`."""
 
     __slots__ = (
-        "chain",
+        "_local",
+        "_places",
         "index",
         "index_path",
         "index_state",
         "kind",
-        "local",
         "local_index",
         "modified",
         "path",
         "size",
-        "warnings",
     )
 
     def __init__(
@@ -45,10 +45,9 @@ class Database:
         index: ListIndex,
         index_state: IndexState,
         index_path: Path | None,
-        chain: tuple[Candidate, ...],
-        local: LocalInfo,
+        places: tuple[PlaceRecord, ...],
+        local: LocalRecord,
         local_index: ListIndex | None,
-        warnings: tuple[Candidate, ...],
     ) -> None:
         self.path = path
         """The public list in use."""
@@ -64,16 +63,70 @@ class Database:
         """Whether the index was loaded from the cache, built and saved, or built in memory only."""
         self.index_path = index_path
         """The on-disk index file, or None."""
-        self.chain = chain
-        """Every file of the chain and what became of it."""
-        self.local = local
-        """The local additions file and its state."""
+        self._places = places
+        self._local = local
         self.local_index = local_index
         """The local additions, indexed, or None when there are none."""
-        self.warnings = warnings
+
+    @property
+    def chain(self) -> tuple[Candidate, ...]:
+        """Every file of the chain and what became of it, in order."""
+        from cardcheck.db.records import Candidate
+
+        return tuple(Candidate(*place) for place in self._places)
+
+    @property
+    def local(self) -> LocalInfo:
+        """The local additions file and its state."""
+        from cardcheck.db.records import LocalInfo
+
+        path, exists, problem = self._local
+        index = self.local_index
+        return LocalInfo(
+            path=path,
+            exists=exists,
+            entries=0 if index is None else len(index),
+            invalid=() if index is None else index.invalid_entries(),
+            problem=problem,
+        )
+
+    @property
+    def warnings(self) -> tuple[Candidate, ...]:
         """Files (or lines of the local additions) that were skipped, with why and how to fix it.
 
-        Pure code never prints: commands show these on stderr."""
+        Pure code never prints: commands show these on stderr. ``()`` when all is well.
+        """
+        index = self.local_index
+        problem = self._local[2]
+        skipped = [place for place in self._places if place[2] is CandidateStatus.SKIPPED]
+        if not skipped and problem is None and (index is None or not index.invalid):
+            return ()
+        from cardcheck.db.records import Candidate
+        from cardcheck.db.sources import fix_hint
+
+        path = self._local[0]
+        found = [Candidate(*place) for place in skipped]
+        if problem is not None:
+            found.append(
+                Candidate(
+                    path,
+                    SourceKind.LOCAL,
+                    CandidateStatus.SKIPPED,
+                    problem,
+                    fix_hint(path, SourceKind.LOCAL),
+                )
+            )
+        for line, text, error in () if index is None else index.invalid:
+            found.append(
+                Candidate(
+                    path,
+                    SourceKind.LOCAL,
+                    CandidateStatus.SKIPPED,
+                    f"line {line} is not a valid pattern ({error}): {text}",
+                    fix_hint(path, SourceKind.LOCAL),
+                )
+            )
+        return tuple(found)
 
     def _sources(self) -> Iterator[tuple[ListIndex, MatchSource]]:
         yield self.index, MatchSource.LIST
@@ -87,25 +140,26 @@ class Database:
         found: list[Match] = []
         for index, source in self._sources():
             for number in index.lookup(text):
-                pattern = index.patterns[number]
                 found.append(
                     Match(
-                        pattern=pattern,
-                        exact=not index.is_pattern[number],
+                        pattern=index.pattern(number),
+                        exact=not index.is_pattern(number),
                         descriptions=index.descriptions(number),
                         source=source,
-                        line=index.lines[number],
+                        line=index.line(number),
                     )
                 )
         return tuple(found)
 
     def _entry(self, index: ListIndex, source: MatchSource, number: int) -> Entry:
+        from cardcheck.db.records import Entry
+
         return Entry(
-            pattern=index.patterns[number],
+            pattern=index.pattern(number),
             descriptions=index.descriptions(number),
-            is_pattern=index.is_pattern[number],
+            is_pattern=index.is_pattern(number),
             source=source,
-            line=index.lines[number],
+            line=index.line(number),
         )
 
     def search(self, text: str) -> tuple[Entry, ...]:
@@ -124,6 +178,8 @@ class Database:
 
     def info(self) -> DbInfo:
         """What ``cardcheck db info`` shows."""
+        from cardcheck.db.records import DbInfo
+
         index_size: int | None = None
         if self.index_path is not None:
             try:
@@ -138,7 +194,7 @@ class Database:
             size=self.size,
             entries=len(self.index),
             patterns=self.index.pattern_count,
-            invalid=self.index.invalid,
+            invalid=self.index.invalid_entries(),
             index_state=self.index_state,
             index_path=self.index_path,
             index_size=index_size,

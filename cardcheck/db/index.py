@@ -21,12 +21,14 @@ from __future__ import annotations
 import re
 import warnings
 from bisect import bisect_left
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cardcheck.db.model import InvalidEntry
-from cardcheck.db.parse import ParsedList, invalid_entry
+from cardcheck.db.parse import ParsedList
 
-FORMAT_VERSION = 3
+if TYPE_CHECKING:
+    from cardcheck.db.records import InvalidEntry
+
+FORMAT_VERSION = 4
 """Bumped whenever the layout of :meth:`ListIndex.to_data` changes (old caches are rebuilt)."""
 
 PREFIX_CHARS = 8
@@ -35,19 +37,19 @@ PREFIX_CHARS = 8
 ALPHABET = "0123456789ABCDEF "
 """Every character an ATR text (:func:`atr_text`) can hold."""
 
+# Regular expressions are kept as text and compiled (by re's cache) when a list is indexed:
+# compiling them at import would cost start-up time on every identification.
 _LITERAL_CHAR = "[0-9A-Za-z ]"
-_LITERAL = re.compile(f"{_LITERAL_CHAR}*")
+_LITERAL = f"{_LITERAL_CHAR}*"
 _SIMPLE_ATOM = rf"(?:{_LITERAL_CHAR}|\.|\[[0-9A-Za-z ,|\-]+\])"
-_SIMPLE = re.compile(f"{_SIMPLE_ATOM}+")
-_ATOMS = re.compile(_SIMPLE_ATOM)
+_SIMPLE = f"{_SIMPLE_ATOM}+"
 # A generic pattern whose leading literal characters are all required: no alternation, no groups,
 # no escapes; the last literal character is dropped when a quantifier follows it.
-_PLAIN_GENERIC = re.compile(r"[0-9A-Za-z .\[\],\-*]*")
-_LEADING_LITERAL = re.compile(f"{_LITERAL_CHAR}*")
+_PLAIN_GENERIC = r"[0-9A-Za-z .\[\],\-*]*"
 
 BucketKey = tuple[int, str]
 Checks = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]
-"""How a single-atom pattern is checked: (literal runs (start, text), classes (position, accepted))."""
+"""How a single-atom pattern is checked: (literal runs (start, text), classes (position, set))."""
 
 
 def compile_entry(pattern: str) -> re.Pattern[str]:
@@ -74,13 +76,14 @@ def _accepted(atom: str) -> str:
 
 def _simple_checks(pattern: str) -> tuple[BucketKey, Checks] | None:
     """Bucket and checks of a pattern of single-character atoms, or None for any other pattern."""
-    if not _SIMPLE.fullmatch(pattern):
+    if not re.fullmatch(_SIMPLE, pattern):
         return None
+    atoms = re.findall(_SIMPLE_ATOM, pattern)
     runs: list[tuple[int, str]] = []
     classes: list[tuple[int, str]] = []
     prefix: str | None = None
     run_start, run = 0, ""
-    for position, atom in enumerate(_ATOMS.findall(pattern)):
+    for position, atom in enumerate(atoms):
         if len(atom) == 1 and atom != ".":
             if not run:
                 run_start = position
@@ -95,7 +98,7 @@ def _simple_checks(pattern: str) -> tuple[BucketKey, Checks] | None:
             accepted = _accepted(atom)
             if accepted != ALPHABET:
                 classes.append((position, accepted))
-    length = len(_ATOMS.findall(pattern))
+    length = len(atoms)
     if run:
         runs.append((run_start, run))
     if prefix is None:
@@ -105,66 +108,74 @@ def _simple_checks(pattern: str) -> tuple[BucketKey, Checks] | None:
 
 def _required_prefix(pattern: str) -> str:
     """Literal characters every text matching a generic pattern starts with ("" when unsure)."""
-    if not _PLAIN_GENERIC.fullmatch(pattern):
+    if not re.fullmatch(_PLAIN_GENERIC, pattern):
         return ""
-    leading = _LEADING_LITERAL.match(pattern)
+    leading = re.match(_LITERAL, pattern)
     prefix = leading.group(0) if leading else ""
     if pattern[len(prefix) : len(prefix) + 1] == "*":
         prefix = prefix[:-1]
     return prefix.upper()
 
 
+def _packed(values: list[int]) -> bytes:
+    """Unsigned ints packed in native order: loaded back as a memoryview, with no int objects."""
+    from array import array
+
+    return array("I", values).tobytes()
+
+
 class ListIndex:
-    """One list (or the local additions), indexed for lookups by ATR text."""
+    """One list (or the local additions), indexed for lookups by ATR text.
+
+    Entries are numbered from 0 in file order. Their texts live in two big strings and their
+    numbers in packed byte strings: :mod:`marshal` loads those far faster than thousands of small
+    objects, and start-up time is what a one-ATR identification costs.
+    """
 
     __slots__ = (
         "_compiled",
+        "_desc_offsets",
+        "_exact_order",
+        "_lines",
+        "_pattern_offsets",
         "buckets",
         "checks",
         "desc_blob",
-        "desc_offsets",
-        "exact_keys",
-        "exact_numbers",
         "generic",
         "invalid",
-        "is_pattern",
-        "lines",
+        "kinds",
         "list_date",
-        "patterns",
+        "pattern_blob",
         "prefix_lengths",
     )
 
     def __init__(
         self,
         *,
-        patterns: tuple[str, ...],
-        lines: tuple[int, ...],
-        is_pattern: tuple[bool, ...],
+        pattern_blob: str,
+        pattern_offsets: bytes,
         desc_blob: str,
-        desc_offsets: tuple[int, ...],
-        exact_keys: tuple[str, ...],
-        exact_numbers: tuple[int, ...],
+        desc_offsets: bytes,
+        lines: bytes,
+        kinds: bytes,
+        exact_order: bytes,
         buckets: dict[BucketKey, tuple[int, ...]],
         checks: dict[int, Checks],
         prefix_lengths: tuple[int, ...],
         generic: tuple[tuple[int, str], ...],
-        invalid: tuple[InvalidEntry, ...],
+        invalid: tuple[tuple[int, str, str], ...],
         list_date: str | None,
     ) -> None:
-        self.patterns = patterns
-        """ATR line of each usable entry, in file order (entries are numbered from 0)."""
-        self.lines = lines
-        """1-based line number of each entry."""
-        self.is_pattern = is_pattern
-        """Whether each entry is a regular expression rather than a literal ATR."""
+        self.pattern_blob = pattern_blob
+        """Every entry's ATR line, one after the other."""
+        self._pattern_offsets = memoryview(pattern_offsets).cast("I")
         self.desc_blob = desc_blob
         """Every description line, each ended by a newline, entry after entry."""
-        self.desc_offsets = desc_offsets
-        """Where each entry's descriptions start in :attr:`desc_blob` (one more than entries)."""
-        self.exact_keys = exact_keys
-        """Upper-case text of every literal entry, sorted (a sorted tuple loads faster than a dict)."""
-        self.exact_numbers = exact_numbers
-        """The entry of each of :attr:`exact_keys`."""
+        self._desc_offsets = memoryview(desc_offsets).cast("I")
+        self._lines = memoryview(lines).cast("I")
+        self.kinds = kinds
+        """One byte per entry: 0 for a literal ATR, 1 for a regular expression."""
+        self._exact_order = memoryview(exact_order).cast("I")
         self.buckets = buckets
         """(ATR text length, literal prefix) -> single-character-atom patterns filed there."""
         self.checks = checks
@@ -174,45 +185,54 @@ class ListIndex:
         self.generic = generic
         """(entry, required prefix) of the patterns matched with a regular expression."""
         self.invalid = invalid
-        """ATR lines that are not valid regular expressions (left out of the numbering)."""
+        """(line, text, error) of the ATR lines that are not valid regular expressions (left out
+        of the numbering)."""
         self.list_date = list_date
         """The date the list gives itself, or None."""
         self._compiled: dict[int, re.Pattern[str]] = {}
+        count = len(kinds)
+        if not (
+            len(self._pattern_offsets) == count + 1
+            and len(self._desc_offsets) == count + 1
+            and len(self._lines) == count
+            and self._pattern_offsets[count] == len(pattern_blob)
+            and self._desc_offsets[count] == len(desc_blob)
+        ):
+            raise ValueError("inconsistent index data")
 
     @classmethod
     def build(cls, parsed: ParsedList) -> ListIndex:
         """Index a parsed list; invalid patterns are recorded in :attr:`invalid` and skipped."""
         patterns: list[str] = []
+        pattern_offsets = [0]
         lines: list[int] = []
-        is_pattern: list[bool] = []
+        kinds = bytearray()
         blob: list[str] = []
-        offsets = [0]
+        desc_offsets = [0]
         exact: list[tuple[str, int]] = []
         buckets: dict[BucketKey, list[int]] = {}
         checks: dict[int, Checks] = {}
         generic: list[tuple[int, str]] = []
-        invalid: list[InvalidEntry] = []
+        invalid: list[tuple[int, str, str]] = []
         for entry in parsed.entries:
             pattern = entry[0]
-            literal = _LITERAL.fullmatch(pattern) is not None
+            literal = re.fullmatch(_LITERAL, pattern) is not None
             if not literal:
                 try:
                     compile_entry(pattern)
                 except re.error as exc:
-                    invalid.append(invalid_entry(entry, exc))
+                    invalid.append((entry[2], pattern, str(exc)))
                     continue
             number = len(patterns)
             patterns.append(pattern)
+            pattern_offsets.append(pattern_offsets[-1] + len(pattern))
             lines.append(entry[2])
-            is_pattern.append(not literal)
+            kinds.append(0 if literal else 1)
             text = "".join(f"{line}\n" for line in entry[1])
             blob.append(text)
-            offsets.append(offsets[-1] + len(text))
+            desc_offsets.append(desc_offsets[-1] + len(text))
             if literal:
-                # The same string object as the pattern when possible: marshal then stores it once.
-                key = pattern.upper()
-                key = pattern if key == pattern else key
-                exact.append((key, number))
+                exact.append((pattern.upper(), number))
                 continue
             simple = _simple_checks(pattern)
             if simple is None:
@@ -221,13 +241,13 @@ class ListIndex:
                 buckets.setdefault(simple[0], []).append(number)
                 checks[number] = simple[1]
         return cls(
-            patterns=tuple(patterns),
-            lines=tuple(lines),
-            is_pattern=tuple(is_pattern),
+            pattern_blob="".join(patterns),
+            pattern_offsets=_packed(pattern_offsets),
             desc_blob="".join(blob),
-            desc_offsets=tuple(offsets),
-            exact_keys=tuple(key for key, _ in sorted(exact)),
-            exact_numbers=tuple(number for _, number in sorted(exact)),
+            desc_offsets=_packed(desc_offsets),
+            lines=_packed(lines),
+            kinds=bytes(kinds),
+            exact_order=_packed([number for _, number in sorted(exact)]),
             buckets={key: tuple(numbers) for key, numbers in buckets.items()},
             checks=checks,
             prefix_lengths=tuple(sorted({len(key[1]) for key in buckets})),
@@ -237,34 +257,57 @@ class ListIndex:
         )
 
     def __len__(self) -> int:
-        return len(self.patterns)
+        return len(self.kinds)
+
+    def pattern(self, number: int) -> str:
+        """The ATR line of one entry, as written."""
+        offsets = self._pattern_offsets
+        return self.pattern_blob[offsets[number] : offsets[number + 1]]
+
+    def is_pattern(self, number: int) -> bool:
+        """Whether one entry is a regular expression rather than a literal ATR."""
+        return self.kinds[number] == 1
+
+    def line(self, number: int) -> int:
+        """The 1-based line number of one entry."""
+        return self._lines[number]
+
+    def descriptions(self, number: int) -> tuple[str, ...]:
+        """The description lines of one entry."""
+        text = self.desc_blob[self._desc_offsets[number] : self._desc_offsets[number + 1]]
+        return tuple(text.split("\n")[:-1])
 
     @property
     def pattern_count(self) -> int:
         """How many usable entries are regular expressions."""
-        return sum(self.is_pattern)
+        return self.kinds.count(1)
 
-    def descriptions(self, number: int) -> tuple[str, ...]:
-        """The description lines of one entry."""
-        text = self.desc_blob[self.desc_offsets[number] : self.desc_offsets[number + 1]]
-        return tuple(text.split("\n")[:-1])
+    def invalid_entries(self) -> tuple[InvalidEntry, ...]:
+        """The invalid ATR lines as records."""
+        from cardcheck.db.records import InvalidEntry
+
+        return tuple(InvalidEntry(line, text, error) for line, text, error in self.invalid)
 
     def regex(self, number: int) -> re.Pattern[str]:
         """The compiled ``^entry$`` of one entry (compiled once, when first asked for)."""
         compiled = self._compiled.get(number)
         if compiled is None:
-            compiled = compile_entry(self.patterns[number])
+            compiled = compile_entry(self.pattern(number))
             self._compiled[number] = compiled
         return compiled
 
+    def _exact(self, text: str) -> list[int]:
+        order = self._exact_order
+        at = bisect_left(order, text, key=lambda number: self.pattern(number).upper())
+        found = []
+        while at < len(order) and self.pattern(order[at]).upper() == text:
+            found.append(order[at])
+            at += 1
+        return found
+
     def lookup(self, text: str) -> list[int]:
         """Entries matching the ATR text ``text`` (:func:`atr_text`), in file order."""
-        matched = []
-        keys = self.exact_keys
-        at = bisect_left(keys, text)
-        while at < len(keys) and keys[at] == text:
-            matched.append(self.exact_numbers[at])
-            at += 1
+        matched = self._exact(text)
         size = len(text)
         for length in self.prefix_lengths:
             numbers = self.buckets.get((size, text[:length]))
@@ -284,25 +327,25 @@ class ListIndex:
 
     def naive_lookup(self, text: str) -> list[int]:
         """The answer of ATR_analysis: try every entry's regular expression (tests, benchmarks)."""
-        return [n for n in range(len(self.patterns)) if self.regex(n).match(text)]
+        return [n for n in range(len(self)) if self.regex(n).match(text)]
 
     def search(self, needle: str) -> list[int]:
         """Entries with ``needle`` in a description (case-insensitive), in file order."""
         folded = needle.casefold()
-        blob = self.desc_blob.casefold()
-        if len(blob) != len(self.desc_blob):
-            # casefold() changed some lengths (e.g. "ß"): fall back to entry by entry.
-            return [
-                n
-                for n in range(len(self.patterns))
-                if any(folded in line.casefold() for line in self.descriptions(n))
-            ]
         if not folded:
-            return list(range(len(self.patterns)))
+            return list(range(len(self)))
         if "\n" in folded:
             return []
+        blob = self.desc_blob.casefold()
+        if len(blob) != len(self.desc_blob):
+            # casefold() changed some lengths (e.g. "ß"): go entry by entry.
+            return [
+                n
+                for n in range(len(self))
+                if any(folded in line.casefold() for line in self.descriptions(n))
+            ]
         found: list[int] = []
-        offsets = self.desc_offsets
+        offsets = self._desc_offsets
         number = 0
         start = blob.find(folded)
         while start >= 0:
@@ -315,32 +358,32 @@ class ListIndex:
     def to_data(self) -> tuple[Any, ...]:
         """The index as plain values for :mod:`marshal` (layout version :data:`FORMAT_VERSION`)."""
         return (
-            self.patterns,
-            self.lines,
-            self.is_pattern,
+            self.pattern_blob,
+            self._pattern_offsets.tobytes(),
             self.desc_blob,
-            self.desc_offsets,
-            self.exact_keys,
-            self.exact_numbers,
+            self._desc_offsets.tobytes(),
+            self._lines.tobytes(),
+            self.kinds,
+            self._exact_order.tobytes(),
             self.buckets,
             self.checks,
             self.prefix_lengths,
             self.generic,
-            tuple((item.line, item.pattern, item.reason) for item in self.invalid),
+            self.invalid,
             self.list_date,
         )
 
     @classmethod
     def from_data(cls, data: tuple[Any, ...]) -> ListIndex:
-        """Rebuild an index from :meth:`to_data`'s values (raises ValueError/TypeError if malformed)."""
+        """Rebuild an index from :meth:`to_data`'s values (ValueError/TypeError if malformed)."""
         (
-            patterns,
-            lines,
-            is_pattern,
+            pattern_blob,
+            pattern_offsets,
             desc_blob,
             desc_offsets,
-            exact_keys,
-            exact_numbers,
+            lines,
+            kinds,
+            exact_order,
             buckets,
             checks,
             prefix_lengths,
@@ -348,32 +391,27 @@ class ListIndex:
             invalid,
             list_date,
         ) = data
-        count = len(patterns)
         if not (
-            isinstance(patterns, tuple)
-            and len(lines) == count
-            and len(is_pattern) == count
+            isinstance(pattern_blob, str)
             and isinstance(desc_blob, str)
-            and len(desc_offsets) == count + 1
-            and isinstance(exact_keys, tuple)
-            and len(exact_numbers) == len(exact_keys)
+            and isinstance(kinds, bytes)
             and isinstance(buckets, dict)
             and isinstance(checks, dict)
             and isinstance(generic, tuple)
         ):
             raise ValueError("malformed index data")
         return cls(
-            patterns=patterns,
-            lines=lines,
-            is_pattern=is_pattern,
+            pattern_blob=pattern_blob,
+            pattern_offsets=pattern_offsets,
             desc_blob=desc_blob,
             desc_offsets=desc_offsets,
-            exact_keys=exact_keys,
-            exact_numbers=exact_numbers,
+            lines=lines,
+            kinds=kinds,
+            exact_order=exact_order,
             buckets=buckets,
             checks=checks,
             prefix_lengths=prefix_lengths,
             generic=generic,
-            invalid=tuple(InvalidEntry(line, pattern, reason) for line, pattern, reason in invalid),
+            invalid=invalid,
             list_date=list_date,
         )

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cardcheck.db.model import InvalidEntry
-
 MIN_ENTRIES = 1000
 """Fewest entries a list found in the chain (or downloaded) must have to be believed.
 
@@ -18,14 +16,15 @@ The public list had about 1,900 entries in 2008 and over 5,000 in 2026: a file w
 truncated or something else."""
 
 MIN_ATR_SHAPED = 0.9
-"""Share of ATR lines that must look like an ATR (hex pairs, '.', classes) for a list to be valid."""
+"""Share of ATR lines that must look like an ATR (hex pairs, '.', classes) in a valid list."""
 
 RawEntry = tuple[str, tuple[str, ...], int]
 """An entry as read: (ATR line, description lines, 1-based line number)."""
 
-_ATR_SHAPED = re.compile(r"[0-9A-Fa-f.][0-9A-Fa-f.\[\]\-,|* ]*")
-_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
-_COPYRIGHT_YEAR = re.compile(r"Copyright\s+\([Cc]\)\s+(?:\d{4}\s*-\s*)?(\d{4})")
+# Regular expressions are kept as text and compiled when a list is parsed, not at import.
+_ATR_SHAPED = r"[0-9A-Fa-f.][0-9A-Fa-f.\[\]\-,|* ]*"
+_ISO_DATE = r"\b(\d{4}-\d{2}-\d{2})\b"
+_COPYRIGHT_YEAR = r"Copyright\s+\([Cc]\)\s+(?:\d{4}\s*-\s*)?(\d{4})"
 
 
 class ListRejected(Exception):
@@ -68,11 +67,11 @@ def decode_list(data: bytes) -> str:
 
 def _list_date(comments: list[str]) -> str | None:
     for line in comments:
-        found = _ISO_DATE.search(line)
+        found = re.search(_ISO_DATE, line)
         if found:
             return found.group(1)
     for line in comments:
-        found = _COPYRIGHT_YEAR.search(line)
+        found = re.search(_COPYRIGHT_YEAR, line)
         if found:
             return found.group(1)
     return None
@@ -85,6 +84,7 @@ def parse_list(text: str) -> ParsedList:
     above it, a blank line ends an entry; any other line is an ATR line. A trailing CR is
     dropped (ATR_analysis would keep it and then match nothing).
     """
+    atr_shaped = re.compile(_ATR_SHAPED)
     entries: list[RawEntry] = []
     comments: list[str] = []
     shaped = 0
@@ -107,7 +107,7 @@ def parse_list(text: str) -> ParsedList:
         if not line.strip():
             continue
         pattern, descriptions, start = line, [], number
-        if _ATR_SHAPED.fullmatch(line):
+        if atr_shaped.fullmatch(line):
             shaped += 1
     if pattern is not None:
         entries.append((pattern, tuple(descriptions), start))
@@ -115,7 +115,7 @@ def parse_list(text: str) -> ParsedList:
 
 
 def check_plausible(parsed: ParsedList, usable: int, *, min_entries: int) -> None:
-    """Raise ListRejected unless ``parsed`` (with ``usable`` valid entries) looks like an ATR list."""
+    """Raise ListRejected unless ``parsed`` (``usable`` valid entries) looks like an ATR list."""
     total = len(parsed.entries)
     if total == 0:
         raise ListRejected("it holds no ATR entries")
@@ -129,8 +129,3 @@ def check_plausible(parsed: ParsedList, usable: int, *, min_entries: int) -> Non
             f"it holds only {usable} usable entries (a complete list has thousands): "
             "it looks truncated"
         )
-
-
-def invalid_entry(entry: RawEntry, error: Exception) -> InvalidEntry:
-    """The record of an ATR line that is not a usable regular expression."""
-    return InvalidEntry(line=entry[2], pattern=entry[0], reason=str(error))

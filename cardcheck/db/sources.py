@@ -15,9 +15,9 @@ from pathlib import Path
 
 from cardcheck import paths
 from cardcheck.db import cache
-from cardcheck.db.database import Database
+from cardcheck.db.database import Database, LocalRecord, PlaceRecord
 from cardcheck.db.index import ListIndex
-from cardcheck.db.model import Candidate, CandidateStatus, IndexState, LocalInfo, SourceKind
+from cardcheck.db.model import CandidateStatus, IndexState, SourceKind
 from cardcheck.db.parse import MIN_ENTRIES, ListRejected, check_plausible, decode_list, parse_list
 from cardcheck.errors import EnvironmentProblem, InputError
 
@@ -65,7 +65,7 @@ def system_lists() -> tuple[Path, ...]:
 
 
 def chain(db_path: Path | None = None) -> list[tuple[Path, SourceKind]]:
-    """The places looked at, in order: only the explicit one when ``--db``/``CARDCHECK_DB`` is set."""
+    """The places looked at, in order; only the explicit one with ``--db``/``CARDCHECK_DB``."""
     if db_path is not None:
         return [(db_path, SourceKind.OPTION)]
     env = os.environ.get(ENV_DB)
@@ -92,7 +92,9 @@ def fix_hint(path: Path, kind: SourceKind) -> str:
         return "reinstall pcsc-tools (Debian/Ubuntu: sudo apt install --reinstall pcsc-tools)"
     if kind is SourceKind.LOCAL:
         return f"fix or delete {path}: it uses the syntax of smartcard_list.txt"
-    return f"point {'--db' if kind is SourceKind.OPTION else ENV_DB} at a complete smartcard_list.txt"
+    return (
+        f"point {'--db' if kind is SourceKind.OPTION else ENV_DB} at a complete smartcard_list.txt"
+    )
 
 
 def _describe_os_error(exc: OSError) -> str:
@@ -132,46 +134,19 @@ def load_list(
     return index, info, state, saved
 
 
-def _load_local() -> tuple[LocalInfo, ListIndex | None, list[Candidate]]:
+def _load_local() -> tuple[LocalRecord, ListIndex | None]:
     path = local_list_path()
-    warnings: list[Candidate] = []
-    problem: str | None = None
-    index: ListIndex | None = None
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return LocalInfo(path, exists=False, entries=0, invalid=(), problem=None), None, []
+        return (path, False, None), None
     except OSError as exc:
-        problem = f"it cannot be read ({_describe_os_error(exc)})"
-    else:
-        try:
-            index = ListIndex.build(parse_list(decode_list(data)))
-        except ListRejected as exc:
-            problem = exc.reason
-    if problem is not None:
-        warnings.append(
-            Candidate(
-                path,
-                SourceKind.LOCAL,
-                CandidateStatus.SKIPPED,
-                problem,
-                fix_hint(path, SourceKind.LOCAL),
-            )
-        )
-        return LocalInfo(path, exists=True, entries=0, invalid=(), problem=problem), None, warnings
-    assert index is not None
-    for item in index.invalid:
-        warnings.append(
-            Candidate(
-                path,
-                SourceKind.LOCAL,
-                CandidateStatus.SKIPPED,
-                f"line {item.line} is not a valid pattern ({item.reason}): {item.pattern}",
-                fix_hint(path, SourceKind.LOCAL),
-            )
-        )
-    local = LocalInfo(path, exists=True, entries=len(index), invalid=index.invalid, problem=None)
-    return local, (index if len(index) else None), warnings
+        return (path, True, f"it cannot be read ({_describe_os_error(exc)})"), None
+    try:
+        index = ListIndex.build(parse_list(decode_list(data)))
+    except ListRejected as exc:
+        return (path, True, exc.reason), None
+    return (path, True, None), index
 
 
 def open_database(db_path: Path | None = None) -> Database:
@@ -184,7 +159,7 @@ def open_database(db_path: Path | None = None) -> Database:
     """
     places = chain(db_path)
     explicit = places[0][1] in (SourceKind.OPTION, SourceKind.ENVIRONMENT)
-    candidates: list[Candidate] = []
+    candidates: list[PlaceRecord] = []
     for position, (path, kind) in enumerate(places):
         try:
             index, info, state, saved = load_list(path, min_entries=1 if explicit else MIN_ENTRIES)
@@ -195,7 +170,7 @@ def open_database(db_path: Path | None = None) -> Database:
                 raise EnvironmentProblem(
                     f"{ENV_DB}={path}: no such file", fix_hint(path, kind)
                 ) from None
-            candidates.append(Candidate(path, kind, CandidateStatus.MISSING))
+            candidates.append((path, kind, CandidateStatus.MISSING, None, None))
             continue
         except ListRejected as exc:
             if explicit:
@@ -203,16 +178,15 @@ def open_database(db_path: Path | None = None) -> Database:
                     f"{path} is not a usable ATR list: {exc.reason}", fix_hint(path, kind)
                 ) from None
             candidates.append(
-                Candidate(path, kind, CandidateStatus.SKIPPED, exc.reason, fix_hint(path, kind))
+                (path, kind, CandidateStatus.SKIPPED, exc.reason, fix_hint(path, kind))
             )
             continue
-        candidates.append(Candidate(path, kind, CandidateStatus.USED))
+        candidates.append((path, kind, CandidateStatus.USED, None, None))
         candidates.extend(
-            Candidate(later, later_kind, CandidateStatus.NOT_TRIED)
+            (later, later_kind, CandidateStatus.NOT_TRIED, None, None)
             for later, later_kind in places[position + 1 :]
         )
-        local, local_index, local_warnings = _load_local()
-        skipped = [c for c in candidates if c.status is CandidateStatus.SKIPPED]
+        local, local_index = _load_local()
         return Database(
             path=path,
             kind=kind,
@@ -221,13 +195,14 @@ def open_database(db_path: Path | None = None) -> Database:
             index=index,
             index_state=state,
             index_path=saved,
-            chain=tuple(candidates),
+            places=tuple(candidates),
             local=local,
             local_index=local_index,
-            warnings=(*skipped, *local_warnings),
         )
     skipped_lines = [
-        f"skipped {c.path}: {c.reason}" for c in candidates if c.status is CandidateStatus.SKIPPED
+        f"skipped {path}: {reason}"
+        for path, _, status, reason, _ in candidates
+        if status is CandidateStatus.SKIPPED
     ]
     raise EnvironmentProblem(
         "no usable ATR list (smartcard_list.txt) was found",

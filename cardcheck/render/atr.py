@@ -53,6 +53,8 @@ def _prefix(line: int | None) -> str:
 def _verdict(console: Console, info: AtrInfo, line: int | None) -> None:
     console.print(f"{_prefix(line)}ATR [bold]{info.hex or '(empty)'}[/bold]")
     errors = [f for f in info.findings if f.severity is Severity.ERROR]
+    # The diagnosis of TS 03 says more than "TS is not 3B or 3F": show it first.
+    errors.sort(key=lambda f: f.code != "inverse-read-as-direct")
     if errors:
         more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
         console.print(f"[bold red]INVALID[/bold red]: {escape(errors[0].message)}{more}")

@@ -169,3 +169,12 @@ def test_help_does_not_import_the_decoder() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.stdout.splitlines()[-1] == "0 []", proc.stdout + proc.stderr
+
+
+def test_inverse_card_read_as_direct_leads_with_the_diagnosis() -> None:
+    # REFERENCE §1: TS 03. The Atmel/Athena inverse test card's ATR, garbled as a UART sees it.
+    proc = run_cli("03 96 E7 FE 7F FE 75 FF 79 F7 F3 06")
+    assert proc.returncode == 1
+    verdict = " ".join(proc.stdout.split())
+    assert "INVALID: TS 03 is an inverse-convention card read as direct convention" in verdict
+    assert "3F 96 18 80 01 80 51 00 61 10 30 9F" in verdict

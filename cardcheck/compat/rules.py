@@ -303,13 +303,6 @@ class ReaderCapabilities:
                 "the reader's features are unknown: assumed the driver negotiates (no "
                 "automatic PPS)"
             )
-        if not self.data_rates_known:
-            declared = self.descriptor.num_data_rates_supported if self.descriptor else 0
-            if declared:
-                assumptions.append(
-                    f"the reader announces {declared} data rates; their table needs device "
-                    "access: assumed every rate up to the maximum is listed"
-                )
         view = DriverView(
             default_clock_khz=self.clock_khz,
             max_data_rate_bps=max_rate,
@@ -683,7 +676,39 @@ def _speed_findings(
             "Give the reader's real values (--descriptor, --max-rate, --protocols) for a firmer "
             "prediction.",
         )
+    _unverified_rate(reader, speed, clock, out)
     return speeds, speed
+
+
+def _unverified_rate(
+    reader: ReaderCapabilities, speed: SpeedPrediction, clock: str, out: _Collector
+) -> None:
+    """The reader has a rate table cardcheck could not read, and the prediction depends on it."""
+    declared = reader.descriptor.num_data_rates_supported if reader.descriptor else 0
+    if reader.data_rates_known or not declared or speed.refused:
+        return
+    if speed.outcome not in (SpeedOutcome.CARD_SPEED, SpeedOutcome.ADAPTED):
+        return
+    rate = speed.chosen_rate_bps
+    if speed.specific_mode:
+        out.add(
+            Severity.WARNING,
+            "speed-unverified",
+            f"The reader lists {declared} data rates of its own, which cardcheck cannot read "
+            f"without device access; if {rate} bit/s at {clock} is not among them, libccid "
+            "refuses this specific-mode card.",
+            "Run libccid's `parse` tool (or pcscd with LIBCCID_ifdLogLevel=0x000F) to see the "
+            "reader's rates; a reader without a rate table avoids the question.",
+        )
+    else:
+        out.add(
+            Severity.INFO,
+            "speed-unverified",
+            f"The reader lists {declared} data rates of its own, which cardcheck cannot read "
+            f"without device access; if {rate} bit/s at {clock} is not among them, the card "
+            "runs at a slower speed instead.",
+            "Nothing to do: the card works either way.",
+        )
 
 
 def _chosen(speed: SpeedPrediction) -> str:
@@ -700,13 +725,7 @@ def _speed_sentence(speed: SpeedPrediction, clock: str) -> str:
             else ""
         )
         return f"Bit rate: chosen by the reader itself{card}."
-    how = {
-        SpeedOutcome.CARD_SPEED: "the card's own speed",
-        SpeedOutcome.ADAPTED: "an adapted, slower speed",
-        SpeedOutcome.FALLBACK: "the default speed",
-        SpeedOutcome.DEFAULT: "the default speed",
-    }.get(speed.outcome, "")
-    return f"Bit rate: {_chosen(speed)} at {clock}, {how}. {speed.reason}"
+    return f"Bit rate: {_chosen(speed)} at {clock}. {speed.reason}"
 
 
 def _pps_sentence(speed: SpeedPrediction) -> str:
@@ -714,9 +733,7 @@ def _pps_sentence(speed: SpeedPrediction) -> str:
     chosen = f"TA1 {speed.chosen_ta1:02X}" if speed.chosen_ta1 is not None else ""
     match speed.pps_by:
         case PpsBy.READER:
-            return (
-                f"Negotiation: the reader does it all (dwFeatures 0x40); the driver asks for {t}."
-            )
+            return f"Negotiation: the reader does it all (dwFeatures 0x40) for {t}."
         case PpsBy.READER_PPS:
             return (
                 f"Negotiation: the driver sets {chosen} and {t}; the reader does the PPS "
@@ -741,7 +758,7 @@ def _clock_findings(
     if not option.within_activation:
         problems.append("outside the 1-5 MHz ISO 7816-3 allows during activation and the ATR")
     if option.within_fmax is False and info.rate.fmax_mhz is not None:
-        ta1 = f"TA1 {advice.ta1:02X}" if advice.ta1 is not None else "no TA1: default"
+        ta1 = f"TA1 {advice.ta1:02X}" if advice.ta1 is not None else "the default without TA1"
         problems.append(f"above the card's fmax of {info.rate.fmax_mhz:g} MHz ({ta1})")
     if not problems:
         return

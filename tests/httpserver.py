@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class Route:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: dict[str, Route] = {}
-    stop: threading.Event
+    routes: ClassVar[dict[str, Route]] = {}
+    stop: ClassVar[threading.Event]
 
     def do_GET(self) -> None:
         route = self.routes.get(self.path)
@@ -44,7 +45,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(route.body)
         self.wfile.flush()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -196,7 +196,7 @@ def test_property_pattern_atrs(data: st.DataObject) -> None:
                 + bytes([value])
                 + bytes.fromhex(line)[at + 1 :]
             ),
-            st.sampled_from([line for line in read_entries() if "." not in line and "[" not in line]),
+            st.sampled_from([e for e in read_entries() if "." not in e and "[" not in e]),
             st.integers(0, 32),
             st.integers(0, 255),
             st.integers(0, 1),

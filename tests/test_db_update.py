@@ -33,7 +33,7 @@ ROUTES = {
     "/empty.txt": Route(b""),
     "/cut.txt": Route(GOOD[:200000], announce=len(GOOD)),  # connection ends early
     "/short.txt": Route(GOOD[:30000]),  # a complete response holding a fraction of the list
-    "/html": Route(b"<!DOCTYPE html><html><body>Maintenance</body></html>", content_type="text/html"),
+    "/html": Route(b"<!DOCTYPE html><html><body>Down</body></html>", content_type="text/html"),
     "/html-as-text.txt": Route(b"<html><head><title>502 Bad Gateway</title></head></html>"),
     "/binary.bin": Route(bytes(range(256)) * 400, content_type="application/octet-stream"),
     "/small-list.txt": Route(cut_at_entries(GOOD, 1500)),  # valid, far smaller than in use
@@ -121,7 +121,7 @@ def test_good_update_replaces_atomically_and_keeps_a_backup(
 
 
 def test_force_installs_a_smaller_list(setup: tuple[dict[str, str], Path], base_url: str) -> None:
-    env, ours = setup
+    env, _ = setup
     proc = run(env, "update", "--url", base_url + "/small-list.txt", "--force")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(run(env, "info", "--json").stdout)["entries"] == 1500

@@ -29,6 +29,7 @@ from cardcheck.compat.ccid import (
 from cardcheck.compat.driver import LIBCCID_INFO_PLIST, load_driver_list
 from cardcheck.compat.quirks import load_quirks, quirks_for
 from cardcheck.compat.sysfs import (
+    capabilities_for_channel_id,
     find_devices,
     list_devices,
     reader_for_channel_id,
@@ -505,6 +506,52 @@ def test_sysfs_root_hub_has_no_ccid(tmp_path: Path) -> None:
 
 def test_sysfs_missing_root(tmp_path: Path) -> None:
     assert list_devices(tmp_path / "nothing") == ()
+
+
+def test_capabilities_for_channel_id(tmp_path: Path) -> None:
+    import plistlib
+
+    _sysfs_tree(tmp_path / "sys")
+    plist = tmp_path / "Info.plist"
+    plist.write_bytes(
+        plistlib.dumps(
+            {
+                "ifdVendorID": ["0x058F"],
+                "ifdProductID": ["0x9540"],
+                "ifdFriendlyName": ["Alcor Micro AU9540"],
+            }
+        )
+    )
+    alcor = capabilities_for_channel_id(0x00200307, root=tmp_path / "sys", info_plist=plist)
+    assert alcor.known
+    assert alcor.usb_id == "058F:9540"
+    assert alcor.driver_listed is True
+    assert alcor.driver_name == "Alcor Micro AU9540"
+    assert [q.max_data_rate_bps for q in alcor.quirks] == [200000]
+    omnikey = capabilities_for_channel_id(0x00200105, root=tmp_path / "sys", info_plist=plist)
+    assert omnikey.driver_listed is False
+    assert omnikey.clock_khz == 4800
+    no_plist = capabilities_for_channel_id(
+        0x00200105, root=tmp_path / "sys", info_plist=tmp_path / "none.plist"
+    )
+    assert no_plist.driver_listed is None
+
+
+@pytest.mark.parametrize(
+    ("channel_id", "reason"),
+    [
+        (None, "does not report a CHANNEL_ID"),
+        (0x8C7B, "not a USB reader"),  # CHANNELID of /etc/reader.conf.d/vpcd
+        (0x00200909, "no USB device at bus 9 address 9"),
+        (0x00200101, "1D6B:0002"),  # the root hub: no descriptors file in the tree
+    ],
+)
+def test_capabilities_unknown(tmp_path: Path, channel_id: int | None, reason: str) -> None:
+    _sysfs_tree(tmp_path)
+    caps = capabilities_for_channel_id(channel_id, name="Virtual PCD 00 00", root=tmp_path)
+    assert not caps.known
+    assert caps.name == "Virtual PCD 00 00"
+    assert reason in (caps.unknown_reason or "")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cardcheck.compat.ccid import UsbCcidInterface, find_descriptor
 from cardcheck.errors import EnvironmentProblem
+
+if TYPE_CHECKING:
+    from cardcheck.compat.rules import ReaderCapabilities
 
 SYSFS_USB_DEVICES = Path("/sys/bus/usb/devices")
 """Where Linux lists USB devices."""
@@ -135,3 +139,59 @@ def reader_for_channel_id(channel_id: int, root: Path = SYSFS_USB_DEVICES) -> Us
         return None
     found = find_devices(bus=where[0], address=where[1], root=root)
     return found[0] if found else None
+
+
+def capabilities_for_channel_id(
+    channel_id: int | None,
+    *,
+    name: str | None = None,
+    root: Path = SYSFS_USB_DEVICES,
+    info_plist: Path | None = None,
+) -> ReaderCapabilities:
+    """Everything knowable about the reader behind a PC/SC CHANNEL_ID, without privileges.
+
+    Finds the USB device in sysfs, decodes its CCID class descriptor, and looks its USB id up
+    in libccid's Info.plist (the Debian location unless ``info_plist`` is given; skipped when
+    missing). A reader that is not USB, not found or not CCID gets unknown capabilities with
+    the reason said plainly. Never raises for those cases.
+    """
+    from cardcheck.compat.driver import LIBCCID_INFO_PLIST, load_driver_list
+    from cardcheck.compat.rules import ReaderCapabilities
+    from cardcheck.errors import CardcheckError
+
+    if channel_id is None:
+        return ReaderCapabilities.unknown(
+            "the reader does not report a CHANNEL_ID, so it cannot be found on USB", name=name
+        )
+    where = usb_address_from_channel_id(channel_id)
+    if where is None:
+        return ReaderCapabilities.unknown(
+            f"CHANNEL_ID {channel_id & 0xFFFFFFFF:#010x} is not a USB reader (a virtual or "
+            "serial reader has no CCID descriptor)",
+            name=name,
+        )
+    found = find_devices(bus=where[0], address=where[1], root=root)
+    if not found:
+        return ReaderCapabilities.unknown(
+            f"no USB device at bus {where[0]} address {where[1]} under {root}", name=name
+        )
+    try:
+        usb = found[0].ccid_interface()
+    except CardcheckError as err:
+        return ReaderCapabilities.unknown(
+            f"USB device {found[0].usb_id} at {found[0].path}: {err.message}", name=name
+        )
+    listed: bool | None = None
+    driver_name: str | None = None
+    plist = LIBCCID_INFO_PLIST if info_plist is None else info_plist
+    if usb.vendor_id is not None and usb.product_id is not None and plist.is_file():
+        try:
+            entries = load_driver_list(plist).lookup(usb.vendor_id, usb.product_id)
+        except CardcheckError:
+            entries = None
+        if entries is not None:
+            listed = bool(entries)
+            driver_name = entries[0].name if entries else None
+    return ReaderCapabilities.from_descriptor(
+        usb, name=name or found[0].product, driver_listed=listed, driver_name=driver_name
+    )

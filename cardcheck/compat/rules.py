@@ -499,6 +499,14 @@ def _protocol_findings(
     mode = info.specific_mode
     offered = (mode.protocol,) if mode is not None else info.protocols
     if reader.protocols is None:
+        if offered:
+            out.add(
+                Severity.INFO,
+                "negotiated-protocol",
+                f"Protocol: T={offered[0]} (the card's first offer; the reader's protocols are "
+                "unknown).",
+                "Give them with --protocols (e.g. 0,1) to check them.",
+            )
         return (offered[0] if offered else None), offered
     common = [p for p in offered if p in reader.protocols]
     if not common:
@@ -641,12 +649,14 @@ def _speed_findings(
             "alone, or ask the card's vendor for its real parameters.",
         )
     elif speed.specific_mode_mismatch:
+        too_fast = needed is not None and needed > speed.max_data_rate_bps
+        why = f", above the reader's maximum {speed.max_data_rate_bps} bit/s" if too_fast else ""
         out.add(
             Severity.ERROR,
             "speed-unsupported",
             f"The card is in specific mode (TA2) and runs only at {card_ta1}, {needed} bit/s at "
-            f"{clock}, above what the reader allows ({speed.max_data_rate_bps} bit/s): libccid "
-            f"sets the reader to {_chosen(speed)}, so every exchange fails.",
+            f"{clock}{why}: libccid sets the reader to {_chosen(speed)}, so every exchange "
+            "fails.",
             f"Use a reader whose maximum data rate is at least {needed} bit/s at this clock "
             "(and that lists it, if it has a rate table).",
         )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
-from cardcheck.compat.rules import Verdict
+from cardcheck.compat.rules import CapabilitySource, Verdict
 from cardcheck.findings import Severity
 
 if TYPE_CHECKING:
@@ -42,7 +42,12 @@ _VERDICT_TEXT = {
 
 def _reader_label(reader: ReaderCapabilities) -> str:
     parts = [p for p in (reader.name, reader.driver_name, reader.usb_id) if p]
-    return " ".join(dict.fromkeys(parts)) if parts else f"reader ({reader.source.value})"
+    if parts:
+        return " ".join(dict.fromkeys(parts))
+    return {
+        CapabilitySource.FLAGS: "described by hand",
+        CapabilitySource.UNKNOWN: "unknown",
+    }.get(reader.source, f"from its {reader.source.value}")
 
 
 def render_compat(console: Console, info: AtrInfo, report: CompatReport) -> None:

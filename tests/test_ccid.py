@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cardcheck.atr.model import VoltageClass
 from cardcheck.compat.ccid import (
@@ -614,3 +616,25 @@ def test_quirks_data() -> None:
     assert [q.max_data_rate_bps for q in quirks_for(0x0B97, 0x7762)] == [9600]
     assert [q.max_data_rate_bps for q in quirks_for(0x0B97, 0x7772)] == [9600]
     assert quirks_for(None, 0x7762) == ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties: any bytes are decoded or refused with an InputError, never a crash
+
+
+@given(st.binary(min_size=52, max_size=52), st.sampled_from([0x21, 0xFF]))
+def test_any_descriptor_body_decodes_and_round_trips(body: bytes, kind: int) -> None:
+    raw = bytes([54, kind]) + body
+    desc = decode_descriptor(raw)
+    assert desc.to_bytes() == raw
+    assert all(f.advice for f in desc.findings)
+
+
+@given(st.binary(max_size=300))
+def test_any_blob_is_found_or_refused(blob: bytes) -> None:
+    try:
+        found = load_descriptor(blob)
+    except InputError as err:
+        assert err.message
+    else:
+        assert len(found.descriptor.to_bytes()) == 54

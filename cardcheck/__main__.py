@@ -7,9 +7,15 @@ import sys
 
 def main() -> None:
     """Run the CLI and exit with its documented exit code."""
-    from cardcheck.cli import run
+    argv = sys.argv[1:]
+    from cardcheck.fastpath import try_fast
 
-    sys.exit(run(sys.argv[1:]))
+    code = try_fast(argv)
+    if code is None:
+        from cardcheck.cli import run
+
+        code = run(argv)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

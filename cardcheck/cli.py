@@ -6,11 +6,10 @@ Each command lives in :mod:`cardcheck.commands` and registers itself on :data:`a
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from cardcheck.errors import CardcheckError, ExitCode
+from cardcheck.render.error import report_error
 
 app = typer.Typer(
     name="cardcheck",
@@ -41,14 +40,6 @@ def _register_commands() -> None:
 
 
 _register_commands()
-
-
-def report_error(err: CardcheckError) -> None:
-    """Print an error and its hint on stderr (plain text: it may be read in a log)."""
-    print(f"cardcheck: error: {err.message}", file=sys.stderr)
-    if err.hint:
-        for line in err.hint.splitlines():
-            print(f"  hint: {line}", file=sys.stderr)
 
 
 def run(argv: list[str]) -> int:

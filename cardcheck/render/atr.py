@@ -15,10 +15,13 @@ from rich.tree import Tree
 from cardcheck.findings import Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
 
     from cardcheck.atr.model import AtrInfo
     from cardcheck.atr.timing import Timing
+    from cardcheck.db import Match
     from cardcheck.errors import CardcheckError
 
 _SEVERITY_STYLE = {
@@ -248,14 +251,47 @@ def _findings(console: Console, info: AtrInfo) -> None:
             console.print(f"    what to do: {escape(f.advice)}")
 
 
+UPSTREAM_SUBMIT_URL = "https://smartcard-atr.apdu.fr/"
+"""Where unknown ATRs are submitted to the public list."""
+
+
+def render_identification(console: Console, identified: Sequence[Match]) -> None:
+    """Which card this is, from every matching entry; for an unknown card, how to submit it."""
+    if not identified:
+        console.print("[bold]Card[/bold]: not in the ATR list (unknown card)")
+        console.print(
+            "  if you know what card this is, submit its ATR and a description at "
+            f"{UPSTREAM_SUBMIT_URL} so everyone can identify it"
+        )
+        return
+    console.print("[bold]Card[/bold] (ATR list)")
+    for match in identified:
+        how = "exact entry" if match.exact else f"pattern {match.pattern}"
+        where = "" if match.source.value == "smartcard_list" else f", {match.source.value}"
+        console.print(f"  [dim]{escape(how)}{where} (line {match.line})[/dim]")
+        for text in match.descriptions:
+            console.print(f"    {escape(text)}")
+
+
 def render_atr(
-    console: Console, info: AtrInfo, clock_hz: float, *, line: int | None = None
+    console: Console,
+    info: AtrInfo,
+    clock_hz: float,
+    *,
+    line: int | None = None,
+    identified: Sequence[Match] | None = None,
 ) -> None:
-    """Print everything about ``info``: verdict, structure, timing at ``clock_hz``, findings."""
+    """Print everything about ``info``: verdict, card, structure, timing, findings.
+
+    ``identified`` is None when identification was not asked for.
+    """
     from cardcheck.atr.timing import timing_for
 
     _verdict(console, info, line)
     console.print()
+    if identified is not None:
+        render_identification(console, identified)
+        console.print()
     _structure(console, info)
     console.print()
     timing = None if info.t0 is None else timing_for(info, clock_hz)

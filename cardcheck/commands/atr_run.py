@@ -1,0 +1,170 @@
+"""The body of ``cardcheck atr``: read ATRs, decode, identify, print; free of typer.
+
+Both the typer command (:mod:`cardcheck.commands.atr`) and the start-up fast path
+(:mod:`cardcheck.fastpath`) call :func:`run_atr`, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cardcheck.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from cardcheck.atr.model import AtrInfo
+    from cardcheck.db import Database, Match
+    from cardcheck.errors import CardcheckError
+
+    _Identify = Callable[[AtrInfo], tuple[Match, ...] | None]
+
+DEFAULT_CLOCK_MHZ = 3.5712
+"""The clock most readers drive (9600 bit/s at 372/1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AtrInput:
+    """One ATR to decode, or one input line that could not be read as an ATR."""
+
+    text: str
+    """The input as given (arguments joined by spaces, or the file line)."""
+    line: int | None
+    """1-based line number in --file input; None for the command-line ATR."""
+    info: AtrInfo | None
+    """The decoded ATR; None when the text is not hex."""
+    error: CardcheckError | None
+    """Why the text could not be read; None when ``info`` is set."""
+
+
+def result_for(
+    info: AtrInfo, identified: Sequence[Match] | None, line: int | None = None
+) -> dict[str, object]:
+    """The JSON object of one decoded ATR (the contract in the README).
+
+    ``identified`` is None when identification was switched off (``--no-db``): the key is
+    then left out rather than claiming the card is unknown.
+    """
+    from cardcheck.atr.jsonout import atr_to_json
+
+    result: dict[str, object] = {} if line is None else {"line": line}
+    result.update(atr_to_json(info))
+    if identified is not None:
+        result["identified"] = [m.to_json() for m in identified]
+    return result
+
+
+def read_lines(path: str) -> list[str]:
+    """The lines of ``path`` (``-`` is stdin). Raises InputError when it cannot be read."""
+    try:
+        if path == "-":
+            return sys.stdin.read().splitlines()
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        where = "standard input" if path == "-" else path
+        raise InputError(
+            f"cannot read {where}: {exc}",
+            "give a readable text file with one ATR per line, or - for standard input",
+        ) from exc
+
+
+def inputs_from_file(path: str) -> list[AtrInput]:
+    """One entry per ATR line of ``path``; blank lines and ``#`` comments are skipped."""
+    from cardcheck.atr.decode import decode_atr
+    from cardcheck.atr.parse_hex import parse_atr_text
+
+    out: list[AtrInput] = []
+    for number, raw_line in enumerate(read_lines(path), start=1):
+        text = raw_line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            data = parse_atr_text([text])
+        except InputError as err:
+            out.append(AtrInput(text, number, None, err))
+            continue
+        out.append(AtrInput(text, number, decode_atr(data), None))
+    return out
+
+
+def open_db(db_path: Path | None) -> Database:
+    """The ATR database of the chain; skipped files are reported on stderr."""
+    from cardcheck.db import open_database
+    from cardcheck.render.db import print_warnings
+
+    database = open_database(db_path)
+    print_warnings(database.warnings)
+    return database
+
+
+def run_atr(
+    parts: Sequence[str] | None,
+    file: str | None,
+    *,
+    json_output: bool,
+    clock_mhz: float,
+    db_path: Path | None,
+    use_db: bool,
+) -> int:
+    """Decode (and identify) the ATR in ``parts`` and/or every line of ``file``.
+
+    Returns the exit code: 0 all valid, 1 an ATR with an error finding or a bad file line.
+    Raises InputError (exit 2) for bad hex on the command line or an unreadable file, and
+    EnvironmentProblem (exit 3) when identification is on and there is no ATR list.
+    """
+    from cardcheck.atr.decode import decode_atr
+    from cardcheck.atr.parse_hex import parse_atr_text
+
+    inputs: list[AtrInput] = []
+    if parts:
+        # Bad hex on the command line is a usage error (exit 2), raised before any output.
+        data = parse_atr_text(parts)
+        inputs.append(AtrInput(" ".join(parts), None, decode_atr(data), None))
+    if file is not None:
+        inputs.extend(inputs_from_file(file))
+
+    database = open_db(db_path) if use_db else None
+
+    def identify(info: AtrInfo) -> tuple[Match, ...] | None:
+        return None if database is None else database.identify(info.raw)
+
+    if json_output:
+        _print_json(inputs, identify)
+    else:
+        _print_human(inputs, clock_mhz * 1_000_000.0, identify)
+
+    failed = any(i.info is None or not i.info.valid for i in inputs)
+    return int(ExitCode.FAILED if failed else ExitCode.OK)
+
+
+def _print_json(inputs: list[AtrInput], identify: _Identify) -> None:
+    import json
+
+    from cardcheck.atr.jsonout import input_error_json
+
+    write = sys.stdout.write
+    for item in inputs:
+        if item.info is not None:
+            obj = result_for(item.info, identify(item.info), item.line)
+        else:
+            assert item.error is not None
+            obj = input_error_json(item.text, item.error, line=item.line)
+        write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _print_human(inputs: list[AtrInput], clock_hz: float, identify: _Identify) -> None:
+    from cardcheck.render.atr import render_atr, render_input_error
+    from cardcheck.render.console import make_console
+
+    console = make_console()
+    for index, item in enumerate(inputs):
+        if index:
+            console.print()
+            console.rule()
+        if item.info is not None:
+            render_atr(console, item.info, clock_hz, line=item.line, identified=identify(item.info))
+        else:
+            assert item.error is not None
+            render_input_error(console, item.text, item.error, line=item.line)

@@ -1,0 +1,87 @@
+"""A start-up fast path for the most common call, ``cardcheck atr ATR... [--json]``.
+
+Importing typer (and through it its click core) costs more than decoding and identifying an
+ATR. For the plain forms of ``cardcheck atr`` this module reads the few options itself and
+calls the same :func:`~cardcheck.commands.atr_run.run_atr` as the typer command. Anything
+it does not fully understand (help, an unknown option, a bad value) goes to typer, which
+then gives the usual usage message. Set ``CARDCHECK_NO_FASTPATH=1`` to always use typer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+_VALUE_OPTIONS = {"--db": "db", "--file": "file", "-f": "file", "--clock": "clock"}
+
+
+def _parse(argv: Sequence[str]) -> dict[str, object] | None:
+    """The options of a plain ``atr`` call, or None to leave it to typer."""
+    opts: dict[str, object] = {"parts": [], "json": False, "no_db": False}
+    parts: list[str] = []
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--json":
+            opts["json"] = True
+        elif arg == "--no-db":
+            opts["no_db"] = True
+        elif arg in _VALUE_OPTIONS:
+            if i + 1 >= len(argv):
+                return None
+            opts[_VALUE_OPTIONS[arg]] = argv[i + 1]
+            i += 1
+        elif arg.startswith("--") and "=" in arg and arg.split("=", 1)[0] in _VALUE_OPTIONS:
+            name, value = arg.split("=", 1)
+            opts[_VALUE_OPTIONS[name]] = value
+        elif arg.startswith("-"):
+            return None
+        else:
+            parts.append(arg)
+        i += 1
+    opts["parts"] = parts
+    if not parts and "file" not in opts:
+        return None
+    return opts
+
+
+def try_fast(argv: Sequence[str]) -> int | None:
+    """Run ``argv`` if it is a plain ``atr`` call and return its exit code; else None."""
+    if not argv or argv[0] != "atr" or os.environ.get("CARDCHECK_NO_FASTPATH"):
+        return None
+    opts = _parse(argv)
+    if opts is None:
+        return None
+    from cardcheck.commands.atr_run import DEFAULT_CLOCK_MHZ
+
+    clock = DEFAULT_CLOCK_MHZ
+    if "clock" in opts:
+        try:
+            clock = float(str(opts["clock"]))
+        except ValueError:
+            return None
+        if not 0.001 <= clock <= 1000.0:
+            return None
+
+    from cardcheck.commands.atr_run import run_atr
+    from cardcheck.errors import CardcheckError
+    from cardcheck.render.error import report_error
+
+    parts = opts["parts"]
+    assert isinstance(parts, list)
+    db = opts.get("db")
+    try:
+        return run_atr(
+            parts,
+            None if "file" not in opts else str(opts["file"]),
+            json_output=bool(opts["json"]),
+            clock_mhz=clock,
+            db_path=None if db is None else Path(str(db)),
+            use_db=not opts["no_db"],
+        )
+    except CardcheckError as err:
+        report_error(err)
+        return int(err.exit_code)
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,71 @@
+"""The start-up fast path of `cardcheck atr` behaves exactly like the typer command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "smartcard_list.latest.txt"
+
+
+def run(
+    args: list[str], *, fast: bool, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("CARDCHECK_NO_FASTPATH", None)
+    if not fast:
+        env["CARDCHECK_NO_FASTPATH"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "cardcheck", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        check=False,
+    )
+
+
+CASES = [
+    ["atr", "3B", "02", "14", "50", "--json", "--db", str(LIST)],
+    ["atr", "3B021450", "--db", str(LIST)],
+    ["atr", "3b:02:14:50", "--no-db", "--json"],
+    ["atr", "3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A", "--db=" + str(LIST)],
+    ["atr", "3B", "96", "--clock", "4.8", "--no-db"],  # truncated: exit 1
+    ["atr", "3B", "0G", "--no-db"],  # not hex: exit 2
+    ["atr", "--file", "-", "--json", "--no-db"],
+    ["atr", "-f", "-", "--db", str(LIST)],
+    ["atr", "3B 02 14 50", "--db", "/nonexistent/list.txt"],  # missing --db: exit 2
+]
+
+
+@pytest.mark.parametrize("args", CASES, ids=[" ".join(c[1:4]) for c in CASES])
+def test_fast_path_equals_typer(args: list[str]) -> None:
+    stdin = "3B 02 14 50\n# comment\nzz\n3B 96\n"
+    fast = run(args, fast=True, stdin=stdin)
+    slow = run(args, fast=False, stdin=stdin)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
+
+
+def test_fast_path_exit_codes() -> None:
+    assert run(["atr", "3B", "02", "14", "50", "--no-db"], fast=True).returncode == 0
+    assert run(["atr", "3B", "96", "--no-db"], fast=True).returncode == 1
+    bad = run(["atr", "3B", "0G", "--no-db"], fast=True)
+    assert bad.returncode == 2
+    assert "0G" in bad.stderr
+
+
+def test_help_and_bad_options_go_to_typer() -> None:
+    helped = run(["atr", "--help"], fast=True)
+    assert helped.returncode == 0
+    assert "--clock" in helped.stdout
+    bad = run(["atr", "3B", "00", "--clock", "fast"], fast=True)
+    assert bad.returncode == 2
+    assert "clock" in bad.stderr.lower()

@@ -23,11 +23,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 db_app = typer.Typer(
     help="The ATR database: where it comes from, search it, update it.",
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,
 )

@@ -22,3 +22,37 @@ def test_missing_argument_is_usage_error() -> None:
     proc = run_cli("atr")
     assert proc.returncode == 2
     assert "Missing argument" in proc.stderr
+
+
+def test_atr_help_keeps_heavy_modules_out() -> None:
+    """Start-up stays light: help of `atr` loads neither rich, pyscard nor the decoder."""
+    code = (
+        "import sys\n"
+        "from cardcheck.cli import run\n"
+        "run(['atr', '--help'])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'rich', 'smartcard'}\n"
+        "               or m in {'cardcheck.atr.decode', 'cardcheck.db', 'cardcheck.pcsc'})\n"
+        "print('HEAVY:' + ','.join(heavy))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage: cardcheck atr" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "HEAVY:"
+
+
+def test_every_command_has_help() -> None:
+    for args in (
+        ["atr"],
+        ["readers"],
+        ["watch"],
+        ["compat"],
+        ["check"],
+        ["db", "info"],
+        ["db", "search"],
+        ["db", "update"],
+    ):
+        proc = run_cli(*args, "--help")
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert f"Usage: cardcheck {' '.join(args)}" in proc.stdout

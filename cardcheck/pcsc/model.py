@@ -178,9 +178,12 @@ def hex_atr(atr: bytes | None) -> str | None:
 
 
 def first_description(identified: tuple[Identification, ...]) -> str | None:
-    """The first description line of the first match, for one-line views; None when unknown."""
-    for match in identified:
-        descriptions: Any = match.to_json().get("descriptions")
+    """The first description of the first exact match (else of the first match), for one-line
+    views; None when the card is unknown."""
+    forms = [match.to_json() for match in identified]
+    forms.sort(key=lambda form: form.get("exact") is not True)
+    for form in forms:
+        descriptions: Any = form.get("descriptions")
         if isinstance(descriptions, list | tuple) and descriptions:
             return str(descriptions[0])
     return None

@@ -34,9 +34,7 @@ def test_atr_help_keeps_heavy_modules_out() -> None:
         "               or m in {'cardcheck.atr.decode', 'cardcheck.db', 'cardcheck.pcsc'})\n"
         "print('HEAVY:' + ','.join(heavy))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "Usage: cardcheck atr" in proc.stdout
     assert proc.stdout.splitlines()[-1] == "HEAVY:"
@@ -56,3 +54,24 @@ def test_every_command_has_help() -> None:
         proc = run_cli(*args, "--help")
         assert proc.returncode == 0, (args, proc.stderr)
         assert f"Usage: cardcheck {' '.join(args)}" in proc.stdout
+
+
+def test_readme_usage_lines_match_help() -> None:
+    """The README is the user's manual: its usage lines are those of --help."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for args in (["atr"], ["readers"], ["watch"], ["compat"], ["check"]):
+        proc = run_cli(*args, "--help")
+        usage = next(line for line in proc.stdout.splitlines() if line.startswith("Usage:"))
+        assert usage in readme, usage
+        # Every long option of the command is documented in the README.
+        import re
+
+        for option in set(re.findall(r"^\s+(?:-\w, )?(--[a-z-]+)", proc.stdout, re.M)):
+            if option != "--help":
+                assert f"`{option}" in readme, (args, option)
+    for sub in ("info", "search", "update"):
+        proc = run_cli("db", sub, "--help")
+        usage = next(line for line in proc.stdout.splitlines() if line.startswith("Usage:"))
+        assert usage in readme, usage

@@ -29,7 +29,9 @@ def info(
 
 @db_app.command("search")
 def search(
-    text: str = typer.Argument(..., help="Text to find in card descriptions, e.g. yubikey."),
+    text: str = typer.Argument(
+        ..., metavar="TEXT", help="Text to find in card descriptions, e.g. yubikey."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON (documented keys)."),
     db: Path | None = typer.Option(None, "--db", metavar="PATH", help=DB_OPTION_HELP),
 ) -> None:

@@ -193,6 +193,19 @@ def _clock_table(console: Console, info: AtrInfo) -> None:
             style=style,
         )
     console.print(table)
+    _crystal_advice(console, info)
+
+
+def _crystal_advice(console: Console, info: AtrInfo) -> None:
+    """For serial readers with a selectable crystal: which choice keeps this card in spec."""
+    from cardcheck.compat.clock import clock_advice
+
+    for crystal in clock_advice(info).crystals:
+        mark = "in spec" if crystal.option.in_spec else "[yellow]out of spec[/yellow]"
+        console.print(
+            f"  serial reader crystal {crystal.option.clock_mhz:g} MHz: {mark}. "
+            f"{escape(crystal.reason)}"
+        )
 
 
 def _add_json(tree: Tree, value: object) -> None:

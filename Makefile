@@ -16,6 +16,12 @@ system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
+	if command -v python3 >/dev/null 2>&1; then \
+	  python3 -c "import venv, ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	  python3 -c "import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h'))" 2>/dev/null || missing="$$missing python3-dev"; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "cardcheck setup: installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -24,6 +30,8 @@ system-packages:
 	fi
 
 $(STAMP): pyproject.toml
+	@python3 -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)" || \
+	  { echo "cardcheck needs Python 3.11 or newer (python3 is $$(python3 -V))"; exit 1; }
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

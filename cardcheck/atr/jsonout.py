@@ -15,12 +15,24 @@ parameters or null), ``tck`` ({"present", "valid", "expected", "required"}),
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring
+
+from cardcheck.atr.historical import (
+    ApplicationIdentifier,
+    CardCapabilities,
+    CardServiceData,
+    Decoded,
+    HistoricalInfo,
+    StatusIndicator,
+    StorageCard,
+)
 from cardcheck.atr.model import AtrInfo
 from cardcheck.errors import CardcheckError
+from cardcheck.findings import Finding
 
 
 def _hex(data: bytes) -> str:
-    return " ".join(f"{b:02X}" for b in data)
+    return data.hex(" ").upper()
 
 
 def _byte(value: int | None) -> str | None:
@@ -108,3 +120,218 @@ def input_error_json(
         error["position"] = position
     out["error"] = error
     return out
+
+
+# --- the same JSON as text, written directly -------------------------------------------------
+#
+# ``cardcheck atr --file`` writes thousands of these objects; building the dicts above and then
+# running json.dumps over them costs several times more than the decoding itself. The functions
+# below write the text of ``json.dumps(atr_to_json(info), ensure_ascii=False)`` directly, key
+# for key in the same order, with the same separators (", " and ": "). Numbers are written by
+# repr() as json does; every string that is not hex or a fixed word goes through json's own
+# string encoder, so escaping cannot differ. Any change to a ``to_json`` form must be made here
+# too: the CLI's golden outputs compare the two.
+
+_quote = encode_basestring
+"""json's own string encoder (C), the one json.dumps uses with ensure_ascii=False."""
+
+
+def _q(text: str | None) -> str:
+    return "null" if text is None else _quote(text)
+
+
+def _n(value: int | float | None) -> str:
+    return "null" if value is None else repr(value)
+
+
+def _b(value: bool | None) -> str:
+    if value is None:
+        return "null"
+    return "true" if value else "false"
+
+
+def _hx(value: int | None) -> str:
+    return "null" if value is None else f'"{value:02X}"'
+
+
+def findings_json_text(findings: tuple[Finding, ...]) -> str:
+    """``json.dumps([f.to_json() for f in findings], ensure_ascii=False)``."""
+    if not findings:
+        return "[]"
+    parts = []
+    for f in findings:
+        advice = "" if f.advice is None else ', "advice": ' + _quote(f.advice)
+        parts.append(
+            f'{{"severity": "{f.severity._value_}", "code": {_quote(f.code)}, '
+            f'"message": {_quote(f.message)}, "offset": {_n(f.offset)}{advice}}}'
+        )
+    return "[" + ", ".join(parts) + "]"
+
+
+def _interface_text(info: AtrInfo) -> str:
+    if not info.interface_bytes:
+        return "[]"
+    return (
+        "["
+        + ", ".join(
+            [
+                f'{{"name": "{ib.name}", "offset": {ib.offset}, "value": "{ib.value:02X}", '
+                f'"protocol": {_n(ib.protocol)}, "meaning": {_quote(ib.meaning)}}}'
+                for ib in info.interface_bytes
+            ]
+        )
+        + "]"
+    )
+
+
+def _status_text(s: StatusIndicator) -> str:
+    life = "null" if s.life_cycle is None else f'"{s.life_cycle._value_}"'
+    sw = "null" if s.sw is None else f'"{s.sw:04X}"'
+    return (
+        f'{{"lcs": {_n(s.lcs)}, "life_cycle": {life}, "sw": {sw}, '
+        f'"sw_meaning": {_q(s.sw_meaning)}, "offset": {s.offset}}}'
+    )
+
+
+def _service_text(s: CardServiceData) -> str:
+    access = "null" if s.access is None else f'"{s.access._value_}"'
+    return (
+        f'{{"select_by_full_df_name": {_b(s.select_by_full_df_name)}, '
+        f'"select_by_partial_df_name": {_b(s.select_by_partial_df_name)}, '
+        f'"ber_tlv_in_ef_dir": {_b(s.ber_tlv_in_ef_dir)}, '
+        f'"ber_tlv_in_ef_atr": {_b(s.ber_tlv_in_ef_atr)}, '
+        f'"access": {access}, "has_mf": {_b(s.has_mf)}}}'
+    )
+
+
+def _capabilities_text(c: CardCapabilities) -> str:
+    methods = ", ".join([f'"{m._value_}"' for m in c.selection_methods])
+    dc = c.data_coding
+    coding = (
+        "null"
+        if dc is None
+        else f'{{"tlv_efs": {_b(dc.tlv_efs)}, "write_behaviour": "{dc.write_behaviour._value_}", '
+        f'"ff_tag_valid": {_b(dc.ff_tag_valid)}, "data_unit_quartets": {dc.data_unit_quartets}}}'
+    )
+    return (
+        f'{{"selection_methods": [{methods}], "data_coding": {coding}, '
+        f'"command_chaining": {_b(c.command_chaining)}, '
+        f'"extended_lc_le": {_b(c.extended_lc_le)}, '
+        f'"extended_length_info": {_b(c.extended_length_info)}, '
+        f'"logical_channels": {_b(c.logical_channels)}, '
+        f'"channels_assigned_by_card": {_b(c.channels_assigned_by_card)}, '
+        f'"channels_assigned_by_interface": {_b(c.channels_assigned_by_interface)}, '
+        f'"max_logical_channels": {_n(c.max_logical_channels)}}}'
+    )
+
+
+def _aid_text(a: ApplicationIdentifier) -> str:
+    return (
+        f'{{"aid": "{a.aid.hex().upper()}", "rid": "{a.rid.hex().upper()}", '
+        f'"pix": "{a.pix.hex().upper()}", "provider": {_q(a.provider)}}}'
+    )
+
+
+def _storage_text(s: StorageCard) -> str:
+    return (
+        f'{{"standard_code": "{s.standard_code:02X}", "standard": {_q(s.standard)}, '
+        f'"card_name_code": "{s.card_name_code:04X}", "card_name": {_q(s.card_name)}, '
+        f'"rfu": "{s.rfu.hex().upper()}", "offset": {s.offset}}}'
+    )
+
+
+def _decoded_text(d: Decoded | None) -> str:
+    if d is None:
+        return "null"
+    if isinstance(d, StatusIndicator):
+        return _status_text(d)
+    if isinstance(d, CardServiceData):
+        return _service_text(d)
+    if isinstance(d, CardCapabilities):
+        return _capabilities_text(d)
+    if isinstance(d, ApplicationIdentifier):
+        return _aid_text(d)
+    return _storage_text(d)
+
+
+def historical_json_text(h: HistoricalInfo) -> str:
+    """``json.dumps(h.to_json(), ensure_ascii=False)``."""
+    objects = ", ".join(
+        [
+            f'{{"tag": "{o.tag:X}", "name": {_q(o.name)}, "length": {o.length}, '
+            f'"value": "{o.value.hex().upper()}", "complete": {_b(o.complete)}, '
+            f'"meaning": {_quote(o.meaning)}, "decoded": {_decoded_text(o.decoded)}, '
+            f'"offset": {o.offset}}}'
+            for o in h.objects
+        ]
+    )
+    status = "null" if h.status is None else _status_text(h.status)
+    caps = h.card_capabilities
+    service = h.card_service_data
+    aid = h.application_identifier
+    storage = h.pcsc_storage
+    return (
+        f'{{"raw": "{h.raw.hex().upper()}", "offset": {h.offset}, '
+        f'"category": "{h.category._value_}", "objects": [{objects}], "status": {status}, '
+        f'"card_capabilities": {"null" if caps is None else _capabilities_text(caps)}, '
+        f'"extended_lc_le": {_b(None if caps is None else caps.extended_lc_le)}, '
+        f'"card_service_data": {"null" if service is None else _service_text(service)}, '
+        f'"application_identifier": {"null" if aid is None else _aid_text(aid)}, '
+        f'"pcsc_storage": {"null" if storage is None else _storage_text(storage)}, '
+        f'"dir_reference": {_n(h.dir_reference)}, "ascii": {_q(h.ascii)}, '
+        f'"findings": {findings_json_text(h.findings)}}}'
+    )
+
+
+def atr_json_text(info: AtrInfo, *, line: int | None = None) -> str:
+    """``json.dumps(atr_to_json(info), ensure_ascii=False)``, written directly (see above).
+
+    With ``line``, the object starts with ``"line": line`` (the ``--file`` form). The text
+    ends with the closing brace, so a caller may cut it off to append keys.
+    """
+    rate = info.rate
+    mode = info.specific_mode
+    t1 = info.t1
+    t15 = info.t15
+    tck = info.tck
+    convention = info.convention
+    head = "{" if line is None else f'{{"line": {line}, '
+    mode_text = (
+        "null"
+        if mode is None
+        else f'{{"protocol": {mode.protocol}, '
+        f'"implicit_parameters": {_b(mode.implicit_parameters)}, '
+        f'"can_change": {_b(mode.can_change)}}}'
+    )
+    t1_text = (
+        "null"
+        if t1 is None
+        else f'{{"ifsc": {t1.ifsc}, "bwi": {t1.bwi}, "cwi": {t1.cwi}, '
+        f'"edc": "{"crc" if t1.crc else "lrc"}"}}'
+    )
+    if t15 is None:
+        t15_text = "null"
+    else:
+        stop = "null" if t15.clock_stop is None else f'"{t15.clock_stop._value_}"'
+        classes = ", ".join([f'"{c._value_}"' for c in t15.voltage_classes])
+        t15_text = (
+            f'{{"clock_stop": {stop}, "voltage_classes": [{classes}], '
+            f'"class_indicator": {_hx(t15.class_indicator)}, "spu": {_hx(t15.spu)}}}'
+        )
+    protocols = ", ".join([repr(p) for p in info.protocols])
+    conv = "null" if convention is None else f'"{convention._value_}"'
+    return (
+        f'{head}"atr": "{info.hex}", "valid": {_b(info.valid)}, '
+        f'"convention": {conv}, '
+        f'"protocols": [{protocols}], "fi": {_n(rate.fi)}, "di": {_n(rate.di)}, '
+        f'"fmax_mhz": {_n(rate.fmax_mhz)}, "ta1_present": {_b(rate.explicit)}, '
+        f'"specific_mode": {mode_text}, "extra_guard_time": {_n(info.extra_guard_time)}, '
+        f'"waiting_time_integer": {info.waiting_time_integer}, "t1": {t1_text}, '
+        f'"t15": {t15_text}, "tck": {{"present": {_b(tck.present)}, '
+        f'"valid": {_b(tck.valid)}, "expected": {_hx(tck.expected)}, '
+        f'"required": {_b(tck.required)}}}, "historical_bytes": "{_hex(info.historical)}", '
+        f'"historical_declared": {info.historical_declared}, '
+        f'"extra_bytes": "{_hex(info.extra)}", "interface_bytes": {_interface_text(info)}, '
+        f'"historical": {historical_json_text(info.historical_info)}, '
+        f'"findings": {findings_json_text(info.findings)}}}'
+    )

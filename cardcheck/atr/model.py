@@ -199,4 +199,4 @@ class AtrInfo:
     @property
     def hex(self) -> str:
         """The ATR written ``3B 8F 80 ...`` (upper case, single spaces)."""
-        return " ".join(f"{b:02X}" for b in self.raw)
+        return self.raw.hex(" ").upper()

@@ -140,18 +140,40 @@ def run_atr(
 
 
 def _print_json(inputs: list[AtrInput], identify: _Identify) -> None:
+    """One JSON object per line: the text of ``json.dumps(result_for(...))``, written directly.
+
+    :func:`~cardcheck.atr.jsonout.atr_json_text` writes the decoded ATR without building its
+    dict (the costly part of a long ``--file``); lines are written in batches.
+    """
     import json
 
-    from cardcheck.atr.jsonout import input_error_json
+    from cardcheck.atr.jsonout import atr_json_text, input_error_json
 
     write = sys.stdout.write
+    batch: list[str] = []
     for item in inputs:
-        if item.info is not None:
-            obj = result_for(item.info, identify(item.info), item.line)
+        info = item.info
+        if info is not None:
+            text = atr_json_text(info, line=item.line)
+            identified = identify(info)
+            if identified is not None:
+                matches = json.dumps([m.to_json() for m in identified], ensure_ascii=False)
+                text = f'{text[:-1]}, "identified": {matches}}}'
         else:
             assert item.error is not None
-            obj = input_error_json(item.text, item.error, line=item.line)
-        write(json.dumps(obj, ensure_ascii=False) + "\n")
+            text = json.dumps(
+                input_error_json(item.text, item.error, line=item.line), ensure_ascii=False
+            )
+        batch.append(text)
+        if len(batch) >= _BATCH:
+            write("\n".join(batch) + "\n")
+            batch.clear()
+    if batch:
+        write("\n".join(batch) + "\n")
+
+
+_BATCH = 256
+"""JSON lines joined into one write."""
 
 
 def _print_human(inputs: list[AtrInput], clock_hz: float, identify: _Identify) -> None:

@@ -330,7 +330,73 @@ def decode_atr(data: bytes) -> AtrInfo:
 
     t0 = data[1]
     k = t0 & 0x0F
+    end = _interface_end(data)
+    if end is None:
+        # Cut short: not cached, as the findings name the length of the whole ATR.
+        iface = _decode_interface(data)
+    else:
+        key = data[:end]
+        cached = _INTERFACE_CACHE.get(key)
+        if cached is None:
+            cached = _decode_interface(key)
+            if len(_INTERFACE_CACHE) >= _INTERFACE_CACHE_SIZE:
+                _INTERFACE_CACHE.clear()
+            _INTERFACE_CACHE[key] = cached
+        iface = cached
+    b.findings.extend(iface.findings)
+    b.truncated = iface.truncated
+    b.interface_complete = iface.complete
+    return _finish(b, convention, ts, t0, k, iface)
 
+
+_INTERFACE_CACHE: dict[bytes, _Interface] = {}
+"""Decoded interface bytes by TS..last interface byte: lists of ATRs share few of them."""
+_INTERFACE_CACHE_SIZE = 4096
+"""Entries kept before the cache starts over."""
+
+
+def _interface_end(data: bytes) -> int | None:
+    """Offset just after the last interface byte, or None when the ATR ends before it."""
+    size = len(data)
+    y = data[1]
+    pos = 2
+    while True:
+        pos += _PRESENT_COUNT[y >> 4]
+        if pos > size:
+            return None
+        if not y & 0x80:
+            return pos
+        y = data[pos - 1]
+
+
+_PRESENT_COUNT = tuple(bin(nibble).count("1") for nibble in range(16))
+"""How many of TA/TB/TC/TD a presence nibble announces."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Interface:
+    """What T0 and the interface bytes say: a pure function of those bytes (see the cache)."""
+
+    interface: tuple[InterfaceByte, ...]
+    td_protocols: tuple[int, ...]
+    protocols: tuple[int, ...]
+    findings: tuple[Finding, ...]
+    truncated: bool
+    complete: bool
+    end: int
+    """Offset of the first historical byte (the end of the data when cut short)."""
+    rate: RateParameters
+    specific_mode: SpecificMode | None
+    extra_guard_time: int | None
+    vpp_tb1: int | None
+    wi: int
+    t1: T1Parameters | None
+    t15: T15Parameters | None
+
+
+def _decode_interface(data: bytes) -> _Interface:
+    """Walk T0 and the interface bytes of ``data`` (TS first, at least two bytes)."""
+    b = _Builder(data)
     rate = RateParameters(1, 1, 372, 1, 5.0, explicit=False)
     specific_mode: SpecificMode | None = None
     extra_guard_time: int | None = None
@@ -426,29 +492,50 @@ def decode_atr(data: bytes) -> AtrInfo:
 
     if b.truncated:
         end = len(data)
-    info_parts = _Parsed(
+    protocols = _protocols(b.td_protocols)
+    t15_present = 15 in b.td_protocols
+    if specific_mode is not None and specific_mode.protocol not in protocols:
+        b.add(
+            Severity.WARNING,
+            "specific-mode-protocol",
+            f"TA2 sets specific mode T={specific_mode.protocol}, which no TD offers",
+            None,
+        )
+    t1: T1Parameters | None = None
+    if 1 in protocols:
+        t1 = T1Parameters(
+            ifsc=DEFAULT_IFSC if t1_ta is None else t1_ta,
+            bwi=DEFAULT_BWI if t1_tb is None else t1_tb >> 4,
+            cwi=DEFAULT_CWI if t1_tb is None else t1_tb & 0x0F,
+            crc=False if t1_tc is None else bool(t1_tc & 0x01),
+            explicit_ifsc=t1_ta is not None,
+            explicit_bwi_cwi=t1_tb is not None,
+            explicit_edc=t1_tc is not None,
+        )
+    t15: T15Parameters | None = None
+    if t15_present:
+        t15 = T15Parameters(
+            clock_stop=None if t15_ta is None else t15_ta[0],
+            voltage_classes=() if t15_ta is None else t15_ta[1],
+            class_indicator=None if t15_ta is None else t15_ta[2],
+            spu=t15_tb,
+        )
+    return _Interface(
+        interface=tuple(b.interface),
+        td_protocols=tuple(b.td_protocols),
+        protocols=protocols,
+        findings=tuple(b.findings),
+        truncated=b.truncated,
+        complete=b.interface_complete,
+        end=end,
         rate=rate,
         specific_mode=specific_mode,
         extra_guard_time=extra_guard_time,
         vpp_tb1=vpp_tb1,
         wi=wi,
-        t1_bytes=(t1_ta, t1_tb, t1_tc),
-        t15_ta=t15_ta,
-        t15_tb=t15_tb,
+        t1=t1,
+        t15=t15,
     )
-    return _finish(b, convention, ts, t0, k, end, info_parts)
-
-
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    rate: RateParameters
-    specific_mode: SpecificMode | None
-    extra_guard_time: int | None
-    vpp_tb1: int | None
-    wi: int
-    t1_bytes: tuple[int | None, int | None, int | None]
-    t15_ta: tuple[ClockStop, tuple[VoltageClass, ...], int] | None
-    t15_tb: int | None
 
 
 def _bare(b: _Builder, convention: Convention | None, ts: int | None, t0: int | None) -> AtrInfo:
@@ -494,20 +581,10 @@ def _finish(
     ts: int,
     t0: int,
     k: int,
-    hist_start: int,
-    p: _Parsed,
+    p: _Interface,
 ) -> AtrInfo:
     data = b.data
-    protocols = _protocols(b.td_protocols)
-    t15_present = 15 in b.td_protocols
-
-    if p.specific_mode is not None and p.specific_mode.protocol not in protocols:
-        b.add(
-            Severity.WARNING,
-            "specific-mode-protocol",
-            f"TA2 sets specific mode T={p.specific_mode.protocol}, which no TD offers",
-            None,
-        )
+    hist_start = p.end
 
     # Historical bytes.
     historical = data[hist_start : hist_start + k]
@@ -524,7 +601,7 @@ def _finish(
     b.findings.extend(hist_info.findings)
 
     # TCK: due unless only T=0 is indicated (possibly by default).
-    required = any(t != 0 for t in b.td_protocols)
+    required = any(t != 0 for t in p.td_protocols)
     tck_pos = hist_start + k
     tck: Tck
     if b.truncated:
@@ -594,50 +671,29 @@ def _finish(
             "readers may cut or reject it",
         )
 
-    t1: T1Parameters | None = None
-    ta, tb, tc = p.t1_bytes
-    if 1 in protocols:
-        t1 = T1Parameters(
-            ifsc=DEFAULT_IFSC if ta is None else ta,
-            bwi=DEFAULT_BWI if tb is None else tb >> 4,
-            cwi=DEFAULT_CWI if tb is None else tb & 0x0F,
-            crc=False if tc is None else bool(tc & 0x01),
-            explicit_ifsc=ta is not None,
-            explicit_bwi_cwi=tb is not None,
-            explicit_edc=tc is not None,
-        )
-    t15: T15Parameters | None = None
-    if t15_present:
-        t15 = T15Parameters(
-            clock_stop=None if p.t15_ta is None else p.t15_ta[0],
-            voltage_classes=() if p.t15_ta is None else p.t15_ta[1],
-            class_indicator=None if p.t15_ta is None else p.t15_ta[2],
-            spu=p.t15_tb,
-        )
-
     return AtrInfo(
         raw=data,
         convention=convention,
         ts=ts,
         t0=t0,
-        interface_bytes=tuple(b.interface),
-        protocols=protocols,
-        t15_present=t15_present,
+        interface_bytes=p.interface,
+        protocols=p.protocols,
+        t15_present=p.t15 is not None,
         rate=p.rate,
         specific_mode=p.specific_mode,
         extra_guard_time=p.extra_guard_time,
         vpp_tb1=p.vpp_tb1,
         waiting_time_integer=p.wi,
-        t1=t1,
-        t15=t15,
+        t1=p.t1,
+        t15=p.t15,
         historical=historical,
         historical_declared=k,
         tck=tck,
         extra=extra,
         findings=tuple(b.findings),
         historical_info=hist_info,
-        td_protocols=tuple(b.td_protocols),
-        interface_complete=b.interface_complete,
+        td_protocols=p.td_protocols,
+        interface_complete=p.complete,
         historical_offset=hist_start,
     )
 

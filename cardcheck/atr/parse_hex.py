@@ -45,6 +45,25 @@ def parse_atr_text(parts: Sequence[str]) -> bytes:
     are no digits at all.
     """
     text = " ".join(parts)
+    # Fast path: bytes.fromhex reads pairs of digits with ASCII white space between the pairs,
+    # so once colons and tabs are spaces it takes exactly the groups accepted here, except for
+    # the line breaks, vertical tabs and form feeds it also skips. Anything it refuses, and
+    # those, go the slow way below, which finds the position for the message.
+    try:
+        data = bytes.fromhex(text.replace(":", " ").replace("\t", " "))
+    except ValueError:
+        data = b""
+    if data and not any(char in text for char in _OTHER_WHITE_SPACE):
+        return data
+    return _parse_slowly(text)
+
+
+_OTHER_WHITE_SPACE = "\n\r\x0b\x0c"
+"""White space bytes.fromhex skips between pairs but an ATR may not hold."""
+
+
+def _parse_slowly(text: str) -> bytes:
+    """:func:`parse_atr_text` character by character: raises with the position of the problem."""
     shown = text.replace("\t", " ")
     out = bytearray()
     group_start: int | None = None

@@ -1,1 +1,140 @@
-"""`cardcheck watch`: placeholder until its issue lands."""
+"""`cardcheck watch`: report card and reader events as they happen (JSON Lines or a live view).
+
+Blocks in pcscd (SCardGetStatusChange with the PnP pseudo-reader) instead of polling; each
+wait is bounded (1 s) only so that --timeout and Ctrl-C are honoured promptly.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cardcheck.cli import app
+
+if TYPE_CHECKING:
+    from cardcheck.commands.readers import Identifier
+    from cardcheck.pcsc.adapter import PcscContext
+    from cardcheck.pcsc.model import Event, EventKind, ReaderInfo
+
+WAIT_SLICE = 1.0
+"""Longest single wait in pcscd, in seconds."""
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _event(info: ReaderInfo | None, name: str, kind: EventKind, identifier: Identifier) -> Event:
+    from cardcheck.pcsc.model import Event, EventKind, ReaderState
+
+    state = info.state if info is not None else ReaderState.UNKNOWN
+    with_card = kind in (EventKind.PRESENT, EventKind.INSERTED)
+    atr = info.atr if info is not None and with_card else None
+    identified = identifier.identify(atr) if atr is not None else None
+    return Event(
+        time=_now(),
+        reader=name,
+        kind=kind,
+        state=state & ~ReaderState.CHANGED,
+        atr=atr,
+        identified=identified,
+    )
+
+
+def watch_events(
+    pcsc: PcscContext,
+    identifier: Identifier,
+    *,
+    reader: str | None,
+    timeout: float | None,
+) -> Iterator[Event]:
+    """The initial state of each reader, then every change, until ``timeout`` seconds passed.
+
+    ``reader`` limits the events to that reader (it may be plugged in later).
+    """
+    from cardcheck.pcsc.model import events_between, initial_event
+
+    def wanted(infos: tuple[ReaderInfo, ...]) -> dict[str, ReaderInfo]:
+        return {i.name: i for i in infos if reader is None or i.name == reader}
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    known = wanted(pcsc.reader_states())
+    if reader is not None and reader not in known:
+        print(f"cardcheck: waiting for the reader {reader!r} to appear", file=sys.stderr)
+    elif not known:
+        print("cardcheck: no reader yet; waiting for one to be plugged in", file=sys.stderr)
+    for info in known.values():
+        yield _event(info, info.name, initial_event(info), identifier)
+    while True:
+        wait = WAIT_SLICE
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
+            if wait <= 0:
+                return
+        current = wanted(pcsc.wait_for_change(tuple(known.values()), wait))
+        for name in [*known, *(n for n in current if n not in known)]:
+            after = current.get(name)
+            for kind in events_between(known.get(name), after):
+                yield _event(after, name, kind, identifier)
+        known = current
+
+
+@app.command()
+def watch(
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="One JSON object per event and line (JSON Lines), flushed."),
+    ] = False,
+    reader: Annotated[
+        str | None,
+        typer.Option("--reader", metavar="NAME", help="Only this reader (exact PC/SC name)."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", metavar="S", min=0.0, help="Stop after S seconds."),
+    ] = None,
+    count: Annotated[
+        int | None,
+        typer.Option(
+            "--count", metavar="N", min=1, help="Stop after N events (initial states count)."
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            help="ATR list to identify cards with (default: the chain, see db info).",
+        ),
+    ] = None,
+) -> None:
+    """Watch readers: first the current state of each, then every insertion, removal,
+    mute card, use by a program, and reader plugged in or out, as it happens.
+
+    Each event has an ISO 8601 time stamp with milliseconds. Ctrl-C ends it (exit 0);
+    --timeout and --count end it for scripts. Exit 3 when the PC/SC service is not running.
+    """
+    from cardcheck.commands.readers import Identifier
+    from cardcheck.pcsc.adapter import open_context
+    from cardcheck.render.watch import WatchFormat, watch_renderer
+
+    identifier = Identifier(db)
+    seen = 0
+    with (
+        open_context() as pcsc,
+        watch_renderer(WatchFormat.JSON if json_output else WatchFormat.HUMAN) as show,
+    ):
+        try:
+            for event in watch_events(pcsc, identifier, reader=reader, timeout=timeout):
+                show(event)
+                seen += 1
+                if count is not None and seen >= count:
+                    break
+        except KeyboardInterrupt:
+            pass

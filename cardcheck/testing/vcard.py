@@ -271,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import signal
 
+    # Ctrl-C and kill both remove the card cleanly (a shell may start us with SIGINT ignored).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     config = CardConfig(atr=args.atr, warm_atr=args.warm_atr, response_delay=args.delay)
     card = VirtualCard(config, port=args.port)
     try:

@@ -146,6 +146,7 @@ def _print_json(inputs: list[AtrInput], identify: _Identify) -> None:
     dict (the costly part of a long ``--file``); lines are written in batches.
     """
     import json
+    from json.encoder import encode_basestring as quote
 
     from cardcheck.atr.jsonout import atr_json_text, input_error_json
 
@@ -157,8 +158,18 @@ def _print_json(inputs: list[AtrInput], identify: _Identify) -> None:
             text = atr_json_text(info, line=item.line)
             identified = identify(info)
             if identified is not None:
-                matches = json.dumps([m.to_json() for m in identified], ensure_ascii=False)
-                text = f'{text[:-1]}, "identified": {matches}}}'
+                # json.dumps([m.to_json() for m in identified], ensure_ascii=False), written
+                # directly as atr_json_text does.
+                matches = ", ".join(
+                    [
+                        f'{{"pattern": {quote(m.pattern)}, '
+                        f'"exact": {"true" if m.exact else "false"}, '
+                        f'"descriptions": [{", ".join([quote(d) for d in m.descriptions])}], '
+                        f'"source": {quote(m.source._value_)}}}'
+                        for m in identified
+                    ]
+                )
+                text = f'{text[:-1]}, "identified": [{matches}]}}'
         else:
             assert item.error is not None
             text = json.dumps(

@@ -24,6 +24,7 @@ class Database:
 
     __slots__ = (
         "_local",
+        "_matches",
         "_places",
         "index",
         "index_path",
@@ -67,6 +68,7 @@ class Database:
         self._local = local
         self.local_index = local_index
         """The local additions, indexed, or None when there are none."""
+        self._matches: dict[MatchSource, dict[int, Match]] = {source: {} for source in MatchSource}
 
     @property
     def chain(self) -> tuple[Candidate, ...]:
@@ -139,16 +141,20 @@ class Database:
         text = atr_text(atr)
         found: list[Match] = []
         for index, source in self._sources():
+            made = self._matches[source]
             for number in index.lookup(text):
-                found.append(
-                    Match(
+                match = made.get(number)
+                if match is None:
+                    # Matches are frozen values: one per entry, made when first found.
+                    match = Match(
                         pattern=index.pattern(number),
                         exact=not index.is_pattern(number),
                         descriptions=index.descriptions(number),
                         source=source,
                         line=index.line(number),
                     )
-                )
+                    made[number] = match
+                found.append(match)
         return tuple(found)
 
     def _entry(self, index: ListIndex, source: MatchSource, number: int) -> Entry:

@@ -554,17 +554,19 @@ class HistoricalInfo:
 # --- decoding --------------------------------------------------------------------------------
 
 
-def _printable(b: int) -> bool:
-    return 0x20 <= b <= 0x7E
+_PRINTABLE = bytes(range(0x20, 0x7F))
+"""Printable ASCII, space to tilde."""
+_AS_TEXT = bytes(b if 0x20 <= b <= 0x7E else 0x2E for b in range(256))
+"""Byte translation table: printable ASCII kept, every other byte made a '.'."""
 
 
 def _text(data: bytes) -> str:
-    return "".join(chr(b) if _printable(b) else "." for b in data)
+    return data.translate(_AS_TEXT).decode("ascii")
 
 
 def mostly_printable(data: bytes) -> bool:
     """At least 3 bytes, three quarters of them printable ASCII."""
-    printable = sum(1 for b in data if _printable(b))
+    printable = len(data) - len(data.translate(None, _PRINTABLE))
     return printable >= 3 and printable * 4 >= len(data) * 3
 
 

@@ -26,7 +26,7 @@ from cardcheck.atr.historical import (
     StatusIndicator,
     StorageCard,
 )
-from cardcheck.atr.model import AtrInfo
+from cardcheck.atr.model import AtrInfo, InterfaceByte
 from cardcheck.errors import CardcheckError
 from cardcheck.findings import Finding
 
@@ -168,20 +168,35 @@ def findings_json_text(findings: tuple[Finding, ...]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-def _interface_text(info: AtrInfo) -> str:
-    if not info.interface_bytes:
+def _interface_text(interface: tuple[InterfaceByte, ...]) -> str:
+    if not interface:
         return "[]"
-    return (
+    # decode_atr shares one interface_bytes tuple between the ATRs of a list that start alike:
+    # its text is kept by identity, with the tuple itself, so that the id stays its own.
+    known = _INTERFACE_TEXTS.get(id(interface))
+    if known is not None and known[0] is interface:
+        return known[1]
+    text = (
         "["
         + ", ".join(
             [
                 f'{{"name": "{ib.name}", "offset": {ib.offset}, "value": "{ib.value:02X}", '
                 f'"protocol": {_n(ib.protocol)}, "meaning": {_quote(ib.meaning)}}}'
-                for ib in info.interface_bytes
+                for ib in interface
             ]
         )
         + "]"
     )
+    if len(_INTERFACE_TEXTS) >= _INTERFACE_TEXTS_SIZE:
+        _INTERFACE_TEXTS.clear()
+    _INTERFACE_TEXTS[id(interface)] = (interface, text)
+    return text
+
+
+_INTERFACE_TEXTS: dict[int, tuple[tuple[InterfaceByte, ...], str]] = {}
+"""id(interface_bytes) -> (that tuple, its JSON text)."""
+_INTERFACE_TEXTS_SIZE = 4096
+"""Entries kept before the cache starts over."""
 
 
 def _status_text(s: StatusIndicator) -> str:
@@ -319,6 +334,7 @@ def atr_json_text(info: AtrInfo, *, line: int | None = None) -> str:
             f'"class_indicator": {_hx(t15.class_indicator)}, "spu": {_hx(t15.spu)}}}'
         )
     protocols = ", ".join([repr(p) for p in info.protocols])
+    interface = _interface_text(info.interface_bytes)
     conv = "null" if convention is None else f'"{convention._value_}"'
     return (
         f'{head}"atr": "{info.hex}", "valid": {_b(info.valid)}, '
@@ -331,7 +347,7 @@ def atr_json_text(info: AtrInfo, *, line: int | None = None) -> str:
         f'"valid": {_b(tck.valid)}, "expected": {_hx(tck.expected)}, '
         f'"required": {_b(tck.required)}}}, "historical_bytes": "{_hex(info.historical)}", '
         f'"historical_declared": {info.historical_declared}, '
-        f'"extra_bytes": "{_hex(info.extra)}", "interface_bytes": {_interface_text(info)}, '
+        f'"extra_bytes": "{_hex(info.extra)}", "interface_bytes": {interface}, '
         f'"historical": {historical_json_text(info.historical_info)}, '
         f'"findings": {findings_json_text(info.findings)}}}'
     )

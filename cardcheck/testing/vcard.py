@@ -73,9 +73,6 @@ class CardConfig:
     out mid-command. None never drops."""
     handler: ApduHandler = default_handler
     """Computes the response to each command APDU."""
-    mute: bool = False
-    """The card is detected but never answers a power-on or reset with an ATR: pcscd shows it
-    as MUTE and connecting gives "unresponsive card"."""
 
 
 class VirtualCard:
@@ -107,7 +104,6 @@ class VirtualCard:
         self._lock = threading.Lock()
         self._current_atr = config.atr
         self._powered = False
-        self._just_powered = False
 
     @property
     def reader(self) -> str:
@@ -147,7 +143,6 @@ class VirtualCard:
         self.dropped.clear()
         self._current_atr = self.config.atr
         self._powered = False
-        self._just_powered = False
         self._sock = sock
         self._thread = threading.Thread(
             target=self._serve, args=(sock,), name=f"vcard:{self.port}", daemon=True
@@ -213,11 +208,7 @@ class VirtualCard:
                 if self.config.warm_atr is not None:
                     self._current_atr = self.config.warm_atr
             elif code == ControlCode.GET_ATR:
-                if self.config.mute and self._just_powered:
-                    self._just_powered = False
-                    return b""
                 return self._current_atr
-            self._just_powered = code in (ControlCode.POWER_ON, ControlCode.RESET)
             return None
         self.apdus.append(payload)
         if self.config.drop_on_apdu is not None and len(self.apdus) >= self.config.drop_on_apdu:

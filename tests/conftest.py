@@ -1,0 +1,86 @@
+"""Shared fixtures for the PC/SC tests: a real pcscd with the vpcd driver and virtual cards.
+
+``pcscd`` (session) makes sure pcscd runs with the vpcd readers, starting it when none runs (as
+root) and stopping only what it started. If it cannot, the tests that need it FAIL with the
+reason: ``make test`` installs pcscd and vsmartcard-vpcd, so a missing stack is a real problem.
+``vcard`` inserts cardcheck's own virtual cards and removes them after the test.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from cardcheck.testing.pcscd import Pcscd
+from cardcheck.testing.vcard import VPCD_PORT, CardConfig, VirtualCard, reader_name
+
+READER_0 = reader_name(VPCD_PORT)
+"""``Virtual PCD 00 00``, the reader of port 35963."""
+READER_1 = reader_name(VPCD_PORT + 1)
+"""``Virtual PCD 00 01``, the reader of port 35964."""
+
+VCardFactory = Callable[..., VirtualCard]
+
+
+def wait_reader(reader: str, *, atr: bytes | None, timeout: float = 10.0) -> None:
+    """Wait until pcscd shows ``atr`` in ``reader`` (None: until the reader is empty)."""
+    from cardcheck.pcsc.adapter import open_context
+    from cardcheck.pcsc.model import ReaderState
+
+    deadline = time.monotonic() + timeout
+    seen = None
+    with open_context() as pcsc:
+        while time.monotonic() < deadline:
+            (info,) = pcsc.reader_states([reader])
+            seen = info
+            if atr is None and ReaderState.EMPTY in info.state:
+                return
+            if atr is not None and info.card_present and info.atr == atr:
+                return
+            if atr is not None and info.card_present and atr == b"" and info.atr is None:
+                return
+            time.sleep(0.05)
+    want = "empty" if atr is None else f"showing ATR {atr.hex(' ').upper()}"
+    raise AssertionError(
+        f"{reader} never became {want} within {timeout} s (last seen: {seen}); "
+        "is another program using the vpcd reader?"
+    )
+
+
+@pytest.fixture(scope="session")
+def pcscd() -> Iterator[Pcscd]:
+    """A pcscd with the vpcd readers; ``pcscd.started`` says whether the tests own it."""
+    service = Pcscd()
+    service.start()  # an EnvironmentProblem here fails the test with its hint
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def vcard(pcscd: Pcscd) -> Iterator[VCardFactory]:
+    """Insert virtual cards: ``vcard(atr=..., port=35963, wait=True, **CardConfig fields)``.
+
+    Waits until pcscd shows the card (``wait=False`` skips that, e.g. for a mute card);
+    removes every card at the end and waits until the readers are empty again.
+    """
+    inserted: list[VirtualCard] = []
+
+    def insert(
+        atr: bytes, *, port: int = VPCD_PORT, wait: bool = True, **config: object
+    ) -> VirtualCard:
+        card = VirtualCard(CardConfig(atr=atr, **config), port=port)  # type: ignore[arg-type]
+        card.start()
+        inserted.append(card)
+        if wait:
+            wait_reader(card.reader, atr=atr)
+        return card
+
+    yield insert
+    for card in inserted:
+        card.stop()
+    for card in inserted:
+        wait_reader(card.reader, atr=None)

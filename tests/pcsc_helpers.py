@@ -1,0 +1,85 @@
+"""Helpers of the PC/SC tests: run the CLI, hold a card exclusively from another process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# A program that is not cardcheck: it takes the card exclusively, like gpg's scdaemon can.
+_HOLDER = textwrap.dedent(
+    """
+    import sys
+    from smartcard import scard
+    result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    result, handle, protocol = scard.SCardConnect(
+        context, sys.argv[1], scard.SCARD_SHARE_EXCLUSIVE,
+        scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+    print(f"{result & 0xFFFFFFFF:08X}", flush=True)
+    sys.stdin.read()
+    scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
+    """
+)
+
+
+@contextmanager
+def exclusive_holder(reader: str) -> Iterator[None]:
+    """Another process holds the card in ``reader`` exclusively while the block runs."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, reader],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        status = proc.stdout.readline().strip()
+        assert status == "00000000", f"the holder could not connect exclusively: {status}"
+        yield
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: no colour, plus ``extra``."""
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="200")
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m cardcheck ARGS`` with output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "cardcheck", *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else cli_env(),
+        timeout=60,
+        check=False,
+    )
+
+
+def write_list(path: Path, entries: dict[str, str]) -> Path:
+    """A small ATR list in smartcard_list.txt syntax (ATR line, TAB description, blank line)."""
+    text = "".join(f"{atr}\n\t{description}\n\n" for atr, description in entries.items())
+    path.write_text("# test list\n" + text, encoding="utf-8")
+    return path
+
+
+def no_list_env(home: Path) -> dict[str, str]:
+    """An environment where cardcheck finds no ATR list anywhere."""
+    return cli_env(
+        HOME=str(home),
+        XDG_CACHE_HOME=str(home / "cache"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        CARDCHECK_SYSTEM_LISTS="",
+    )
+
+
+NO_SERVICE_ENV = {"PCSCLITE_CSOCK_NAME": "/nonexistent/pcscd.comm"}
+"""Makes the PC/SC client library look for pcscd where none listens: the service-down view."""

@@ -373,25 +373,63 @@ _PRESENT_COUNT = tuple(bin(nibble).count("1") for nibble in range(16))
 """How many of TA/TB/TC/TD a presence nibble announces."""
 
 
-@dataclass(frozen=True, slots=True)
 class _Interface:
-    """What T0 and the interface bytes say: a pure function of those bytes (see the cache)."""
+    """What T0 and the interface bytes say: a pure function of those bytes (see the cache).
 
-    interface: tuple[InterfaceByte, ...]
-    td_protocols: tuple[int, ...]
-    protocols: tuple[int, ...]
-    findings: tuple[Finding, ...]
-    truncated: bool
-    complete: bool
-    end: int
-    """Offset of the first historical byte (the end of the data when cut short)."""
-    rate: RateParameters
-    specific_mode: SpecificMode | None
-    extra_guard_time: int | None
-    vpp_tb1: int | None
-    wi: int
-    t1: T1Parameters | None
-    t15: T15Parameters | None
+    Internal and never changed once made; a plain slotted class rather than a dataclass,
+    which would cost start-up time for every one-ATR call.
+    """
+
+    __slots__ = (
+        "complete",
+        "end",
+        "extra_guard_time",
+        "findings",
+        "interface",
+        "protocols",
+        "rate",
+        "specific_mode",
+        "t1",
+        "t15",
+        "td_protocols",
+        "truncated",
+        "vpp_tb1",
+        "wi",
+    )
+
+    def __init__(
+        self,
+        *,
+        interface: tuple[InterfaceByte, ...],
+        td_protocols: tuple[int, ...],
+        protocols: tuple[int, ...],
+        findings: tuple[Finding, ...],
+        truncated: bool,
+        complete: bool,
+        end: int,
+        rate: RateParameters,
+        specific_mode: SpecificMode | None,
+        extra_guard_time: int | None,
+        vpp_tb1: int | None,
+        wi: int,
+        t1: T1Parameters | None,
+        t15: T15Parameters | None,
+    ) -> None:
+        self.interface = interface
+        self.td_protocols = td_protocols
+        self.protocols = protocols
+        self.findings = findings
+        self.truncated = truncated
+        self.complete = complete
+        self.end = end
+        """Offset of the first historical byte (the end of the data when cut short)."""
+        self.rate = rate
+        self.specific_mode = specific_mode
+        self.extra_guard_time = extra_guard_time
+        self.vpp_tb1 = vpp_tb1
+        self.wi = wi
+        self.t1 = t1
+        self.t15 = t15
 
 
 def _decode_interface(data: bytes) -> _Interface:

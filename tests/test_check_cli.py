@@ -9,15 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
+from conftest import VCardFactory, wait_reader
+from pcsc_helpers import exclusive_holder
 
-from cardcheck.pcsc.adapter import open_context
 from cardcheck.testing.pcscd import Pcscd
-from cardcheck.testing.vcard import CardConfig, VirtualCard
 
 PORT = 35964
 READER = "Virtual PCD 00 01"
@@ -26,39 +23,8 @@ YUBIKEY = bytes.fromhex("3BF81300008131FE15597562696B657934D4")  # T=1, in the l
 MULTIFLEX = bytes.fromhex("3B021450")  # Schlumberger Multiflex 3k, T=0
 
 
-@pytest.fixture(scope="module")
-def service() -> Iterator[Pcscd]:
-    """pcscd with the vpcd driver: the running one, or one started (and stopped) here."""
-    with Pcscd() as running:
-        yield running
-
-
-def wait_card(present: bool, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    with open_context() as pcsc:
-        while time.monotonic() < deadline:
-            (info,) = pcsc.reader_states([READER])
-            if info.card_present == present and (not present or info.atr):
-                return
-            time.sleep(0.05)
-    raise AssertionError(f"{READER}: card present never became {present}")
-
-
-@pytest.fixture
-def card(service: Pcscd) -> Iterator[Callable[..., VirtualCard]]:
-    """Insert a virtual card with the given behaviour; removed at the end of the test."""
-    inserted: list[VirtualCard] = []
-
-    def insert(config: CardConfig) -> VirtualCard:
-        vcard = VirtualCard(config, port=PORT).start()
-        inserted.append(vcard)
-        wait_card(True)
-        return vcard
-
-    yield insert
-    for vcard in inserted:
-        vcard.stop()
-    wait_card(False)
+def wait_empty() -> None:
+    wait_reader(READER, atr=None)
 
 
 def check(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -80,8 +46,8 @@ def statuses(report: dict[str, object]) -> dict[str, str]:
     return {c["id"]: c["status"] for c in checks}
 
 
-def test_good_card_passes_every_stage_it_can(card: Callable[..., VirtualCard]) -> None:
-    vcard = card(CardConfig(atr=YUBIKEY))
+def test_good_card_passes_every_stage_it_can(vcard: VCardFactory) -> None:
+    card = vcard(YUBIKEY, port=PORT)
     proc = check("--json", "--count", "7")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -109,13 +75,13 @@ def test_good_card_passes_every_stage_it_can(card: Callable[..., VirtualCard]) -
     assert report["latency"]["count"] == 7
     assert report["latency"]["status_words"] == ["9000"]
     # Exactly the 7 timed APDUs reached the card, each the default SELECT MF.
-    assert vcard.apdus == [bytes.fromhex("00A40000023F00")] * 7
+    assert card.apdus == [bytes.fromhex("00A40000023F00")] * 7
     # Progress went to stderr, one line per stage that ran.
     assert "cardcheck: check latency: pass" in proc.stderr
 
 
-def test_slow_card_latency_is_measured(card: Callable[..., VirtualCard]) -> None:
-    card(CardConfig(atr=MULTIFLEX, response_delay=0.08))
+def test_slow_card_latency_is_measured(vcard: VCardFactory) -> None:
+    vcard(MULTIFLEX, port=PORT, response_delay=0.08)
     proc = check("--json", "--count", "5", "--apdu", "00 B0 00 00 01")
     assert proc.returncode == 0, proc.stderr
     latency = json.loads(proc.stdout)["latency"]
@@ -126,8 +92,8 @@ def test_slow_card_latency_is_measured(card: Callable[..., VirtualCard]) -> None
     assert json.loads(proc.stdout)["latency"]["status_words"] == ["6D00"]
 
 
-def test_atr_changing_on_warm_reset_warns(card: Callable[..., VirtualCard]) -> None:
-    card(CardConfig(atr=YUBIKEY, warm_atr=MULTIFLEX))
+def test_atr_changing_on_warm_reset_warns(vcard: VCardFactory) -> None:
+    vcard(YUBIKEY, port=PORT, warm_atr=MULTIFLEX)
     proc = check("--json", "--count", "2")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -142,8 +108,8 @@ def test_atr_changing_on_warm_reset_warns(card: Callable[..., VirtualCard]) -> N
     assert strict.stdout.startswith("WARN")
 
 
-def test_no_card_is_an_environment_error(service: Pcscd) -> None:
-    wait_card(False)
+def test_no_card_is_an_environment_error(pcscd: Pcscd) -> None:
+    wait_empty()
     proc = check("--json")
     assert proc.returncode == 3
     report = json.loads(proc.stdout)
@@ -158,11 +124,11 @@ def test_no_card_is_an_environment_error(service: Pcscd) -> None:
     assert "insert the card" in human.stdout
 
 
-def test_card_removed_during_the_check(card: Callable[..., VirtualCard]) -> None:
+def test_card_removed_during_the_check(vcard: VCardFactory) -> None:
     # The card drops its connection on the 3rd APDU of the latency stage.
-    vcard = card(CardConfig(atr=YUBIKEY, drop_on_apdu=3))
+    card = vcard(YUBIKEY, port=PORT, drop_on_apdu=3)
     proc = check("--json", "--count", "10")
-    assert vcard.dropped.is_set()
+    assert card.dropped.is_set()
     assert proc.returncode == 3, proc.stdout
     report = json.loads(proc.stdout)
     latency = next(c for c in report["checks"] if c["id"] == "latency")
@@ -170,7 +136,7 @@ def test_card_removed_during_the_check(card: Callable[..., VirtualCard]) -> None
     assert latency["advice"]
 
 
-def test_unknown_reader_name(service: Pcscd) -> None:
+def test_unknown_reader_name(pcscd: Pcscd) -> None:
     proc = check("--reader", "No Such Reader 99")
     assert proc.returncode == 3
     assert "no reader named 'No Such Reader 99'" in proc.stdout
@@ -197,3 +163,15 @@ def test_bad_apdu_is_a_usage_error() -> None:
     short = check("--apdu", "00A4")
     assert short.returncode == 2
     assert "too short" in short.stderr
+
+
+def test_card_held_exclusively_by_another_program(vcard: VCardFactory) -> None:
+    vcard(YUBIKEY, port=PORT)
+    with exclusive_holder(READER):
+        proc = check("--json")
+    assert proc.returncode == 3
+    report = json.loads(proc.stdout)
+    card = next(c for c in report["checks"] if c["id"] == "card")
+    assert card["status"] == "fail"
+    assert "exclusively" in card["message"]
+    assert "scdaemon" in card["advice"]

@@ -225,11 +225,25 @@ _DROP = b"<drop>"
 def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
     chunks = bytearray()
     while len(chunks) < size:
+        _ack_at_once(sock)
         chunk = sock.recv(size - len(chunks))
         if not chunk:
             return None
         chunks += chunk
     return bytes(chunks)
+
+
+def _ack_at_once(sock: socket.socket) -> None:
+    """Acknowledge what arrives at once (Linux TCP_QUICKACK, which the kernel resets).
+
+    The vpcd driver writes a frame's length and payload in two sends with Nagle's algorithm
+    on, so the payload waits for the ACK of the length; with delayed ACKs that adds about
+    40 ms to every APDU and would hide the card's own latency.
+    """
+    quickack = getattr(socket, "TCP_QUICKACK", None)
+    if quickack is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
 
 
 def _read_frame(sock: socket.socket) -> bytes | None:

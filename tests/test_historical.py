@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardcheck.atr import pcsc_part3
+from cardcheck.atr import historical, pcsc_part3
 from cardcheck.atr.historical import (
     ApplicationIdentifier,
     CardCapabilities,
@@ -570,6 +570,7 @@ def test_table_lookup_order(
     init = _fake_install(tmp_path, in_package=in_package, at_top=at_top)
     monkeypatch.setattr(cardcheck, "__file__", str(init))
     pcsc_part3.tables.cache_clear()
+    historical.cache_clear()
     try:
         path = pcsc_part3.table_path()
         if expected is None:
@@ -586,3 +587,4 @@ def test_table_lookup_order(
             assert pcsc_part3.tables().standards == {3: path.parent.parent.name}
     finally:
         pcsc_part3.tables.cache_clear()
+        historical.cache_clear()

@@ -7,6 +7,7 @@ does not depend on its historical bytes).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -840,8 +841,21 @@ class _Decoder:
 
 
 def decode_historical(data: bytes, offset: int) -> HistoricalInfo:
-    """Decode historical bytes; ``offset`` is the ATR position of the first one. Never raises."""
-    data = bytes(data)
+    """Decode historical bytes; ``offset`` is the ATR position of the first one. Never raises.
+
+    Results are immutable, so the same bytes at the same offset share one result: many cards
+    of a family carry the same historical bytes (a long ``--file`` repeats them often).
+    """
+    return _decode_historical_cached(bytes(data), offset)
+
+
+def cache_clear() -> None:
+    """Forget cached results; needed only when the PC/SC Part 3 tables change (tests)."""
+    _decode_historical_cached.cache_clear()
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_historical_cached(data: bytes, offset: int) -> HistoricalInfo:
     d = _Decoder(data, offset)
     category: HistoricalCategory
     dir_reference: int | None = None

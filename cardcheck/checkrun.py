@@ -25,6 +25,7 @@ from cardcheck.checkmodel import (
 )
 from cardcheck.errors import CardcheckError, EnvironmentProblem, ExitCode
 from cardcheck.findings import Severity
+from cardcheck.pcsc.model import hex_atr as _hex
 
 if TYPE_CHECKING:
     from cardcheck.atr.model import AtrInfo
@@ -37,10 +38,6 @@ DEFAULT_APDU = bytes.fromhex("00A40000023F00")
 """SELECT MF (the master file, by its identifier 3F00): harmless and read-only."""
 DEFAULT_COUNT = 20
 """Latency round trips by default."""
-
-
-def _hex(data: bytes | None) -> str | None:
-    return None if data is None else " ".join(f"{b:02X}" for b in data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from cardcheck.atr.model import (
     VoltageClass,
 )
 from cardcheck.findings import Finding, Severity
+from cardcheck.hextext import spaced_hex
 
 MAX_ATR_LENGTH = 33
 """ISO/IEC 7816-3: an ATR has at most 33 bytes, TS included."""
@@ -98,8 +99,7 @@ def inverse_to_direct(data: bytes) -> bytes:
     return bytes(out)
 
 
-def _hex(data: bytes) -> str:
-    return " ".join(f"{b:02X}" for b in data)
+_hex = spaced_hex
 
 
 def _next_level_names(y: int, level: int) -> str:

@@ -29,10 +29,9 @@ from cardcheck.atr.historical import (
 from cardcheck.atr.model import AtrInfo, InterfaceByte
 from cardcheck.errors import CardcheckError
 from cardcheck.findings import Finding
+from cardcheck.hextext import spaced_hex
 
-
-def _hex(data: bytes) -> str:
-    return data.hex(" ").upper()
+_hex = spaced_hex
 
 
 def _byte(value: int | None) -> str | None:

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from cardcheck.findings import Finding, Severity
+from cardcheck.hextext import spaced_hex
 
 if TYPE_CHECKING:
     from cardcheck.atr.historical import HistoricalInfo
@@ -199,4 +200,4 @@ class AtrInfo:
     @property
     def hex(self) -> str:
         """The ATR written ``3B 8F 80 ...`` (upper case, single spaces)."""
-        return self.raw.hex(" ").upper()
+        return spaced_hex(self.raw)

@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import Flag, StrEnum
 from typing import Any
 
+from cardcheck.hextext import spaced_hex
+
 
 class ReaderState(Flag):
     """The reader state bits of SCardGetStatusChange (low 16 bits of dwEventState)."""
@@ -174,7 +176,7 @@ def hex_atr(atr: bytes | None) -> str | None:
     """``3B 02 14 50``-style text of an ATR; None stays None."""
     if atr is None:
         return None
-    return " ".join(f"{b:02X}" for b in atr)
+    return spaced_hex(atr)
 
 
 def first_description(identified: tuple[Identification, ...]) -> str | None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from cardcheck.findings import Severity
+from cardcheck.hextext import spaced_hex
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,8 +32,7 @@ _SEVERITY_STYLE = {
 }
 
 
-def _hex(data: bytes) -> str:
-    return " ".join(f"{b:02X}" for b in data)
+_hex = spaced_hex
 
 
 def _duration(seconds: float | None) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from cardcheck.checkmodel import CheckResult, CheckStatus, Verdict
+from cardcheck.hextext import spaced_hex
 
 if TYPE_CHECKING:
     from cardcheck.checkrun import CheckReport
@@ -72,7 +73,7 @@ def render_check(report: CheckReport) -> None:
         console.print()
         console.print(f"[bold]ATR[/bold] {report.atr.hex}")
         if report.warm_atr is not None and report.warm_atr != report.atr.raw:
-            console.print("[bold]ATR after warm reset[/bold] " + report.warm_atr.hex(" ").upper())
+            console.print("[bold]ATR after warm reset[/bold] " + spaced_hex(report.warm_atr))
         for match in report.identified or ():
             for text in match.descriptions[:3]:
                 console.print(f"  {escape(text)}")

@@ -5,6 +5,7 @@
 3. Otherwise insert cardcheck's own virtual card (:mod:`cardcheck.testing.vcard`) in the vpcd
    reader and run ``cardcheck check`` on that.
 4. Decode a good and a damaged sample ATR with ``cardcheck atr``.
+5. Ask ``cardcheck compat`` whether a fast card works in a slower reader described by hand.
 Everything the demo started is stopped before it ends.
 """
 
@@ -29,6 +30,20 @@ SAMPLES = (
         "3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00",
     ),
 )
+
+
+COMPAT_DEMO = (
+    "3B 95 96 80 B1 FE 55 1F C7 47 72 61 63 65 13",
+    "--clock",
+    "4",
+    "--max-rate",
+    "129032",
+    "--voltages",
+    "5",
+    "--protocols",
+    "0,1",
+)
+"""A card asking for TA1 96 (Fi 512, Di 32) against a 4 MHz reader limited to 129032 bit/s."""
 
 
 def _say(text: str) -> None:
@@ -94,6 +109,8 @@ def main() -> int:
     for what, atr in SAMPLES:
         _say(f"cardcheck atr {atr}   ({what})")
         run(["atr", *atr.split()])
+    _say(f"cardcheck compat {' '.join(COMPAT_DEMO)}   (a what-if, offline)")
+    run(["compat", *COMPAT_DEMO])
     return code
 
 

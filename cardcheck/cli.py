@@ -6,6 +6,9 @@ Each command lives in :mod:`cardcheck.commands` and registers itself on :data:`a
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from cardcheck.errors import CardcheckError, ExitCode
@@ -34,6 +37,16 @@ db_app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        metavar="PATH",
+        help="ATR list to identify cards with (default: the chain, see cardcheck db info).",
+    ),
+]
+"""The ``--db PATH`` option shared by the commands that identify cards."""
 
 
 def _register_commands() -> None:

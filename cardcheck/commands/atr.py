@@ -6,12 +6,11 @@ which the start-up fast path (:mod:`cardcheck.fastpath`) calls too.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cardcheck.cli import app
+from cardcheck.cli import DbOption, app
 from cardcheck.commands.atr_run import DEFAULT_CLOCK_MHZ, run_atr
 
 
@@ -50,14 +49,7 @@ def atr(
             help="Reader clock for the timing section, in MHz.",
         ),
     ] = DEFAULT_CLOCK_MHZ,
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db",
-            metavar="PATH",
-            help="ATR list to identify the card with (default: the chain, see db info).",
-        ),
-    ] = None,
+    db: DbOption = None,
     no_db: Annotated[
         bool,
         typer.Option("--no-db", help="Decode only: do not identify the card."),

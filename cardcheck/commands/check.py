@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cardcheck.cli import app
+from cardcheck.cli import DbOption, app
 
 
 @app.command()
@@ -35,10 +34,7 @@ def check(
         int, typer.Option("--count", min=1, max=10000, help="Latency round trips.")
     ] = 20,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", metavar="PATH", help="ATR list for identification."),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Check a reader and its card end to end, with a verdict and advice per stage.
 

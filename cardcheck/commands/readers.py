@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cardcheck.cli import app
+from cardcheck.cli import DbOption, app
 
 if TYPE_CHECKING:
     from cardcheck.db import Database, Match
@@ -94,14 +94,7 @@ def readers(
     json_output: Annotated[
         bool, typer.Option("--json", help='Print JSON: {"readers": [...]} (documented keys).')
     ] = False,
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db",
-            metavar="PATH",
-            help="ATR list to identify cards with (default: the chain, see db info).",
-        ),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """List the smart-card readers, their state, and the card in each (ATR, protocol, identity).
 

@@ -10,12 +10,11 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cardcheck.cli import app
+from cardcheck.cli import DbOption, app
 
 if TYPE_CHECKING:
     from cardcheck.commands.readers import Identifier
@@ -105,14 +104,7 @@ def watch(
             "--count", metavar="N", min=1, help="Stop after N events (initial states count)."
         ),
     ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db",
-            metavar="PATH",
-            help="ATR list to identify cards with (default: the chain, see db info).",
-        ),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Watch readers: first the current state of each, then every insertion, removal,
     mute card, use by a program, and reader plugged in or out, as it happens.

@@ -10,9 +10,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cardcheck.errors import ExitCode, InputError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
     from cardcheck.atr.model import AtrInfo
@@ -92,7 +93,7 @@ def inputs_from_file(path: str) -> list[AtrInput]:
 def open_db(db_path: Path | None) -> Database:
     """The ATR database of the chain; skipped files are reported on stderr."""
     from cardcheck.db import open_database
-    from cardcheck.render.db import print_warnings
+    from cardcheck.render.error import print_warnings
 
     database = open_database(db_path)
     print_warnings(database.warnings)

@@ -20,7 +20,8 @@ def info(
 ) -> None:
     """Which ATR list is in use and why, its date, entries, index; the files skipped and why."""
     from cardcheck.db import open_database
-    from cardcheck.render.db import DbFormat, print_warnings, render_info
+    from cardcheck.render.db import DbFormat, render_info
+    from cardcheck.render.error import print_warnings
 
     database = open_database(db)
     print_warnings(database.warnings)
@@ -38,7 +39,8 @@ def search(
     """Find entries whose description mentions TEXT (case-insensitive)."""
     from cardcheck.db import open_database
     from cardcheck.errors import InputError
-    from cardcheck.render.db import DbFormat, print_warnings, render_search
+    from cardcheck.render.db import DbFormat, render_search
+    from cardcheck.render.error import print_warnings
 
     if not text.strip():
         raise InputError(

@@ -36,7 +36,7 @@ class Identifier:
         if self._database is None:
             from cardcheck.db import open_database
             from cardcheck.errors import EnvironmentProblem
-            from cardcheck.render.db import print_warnings
+            from cardcheck.render.error import print_warnings
 
             try:
                 self._database = open_database(self.db_path)

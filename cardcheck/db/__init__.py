@@ -12,13 +12,15 @@ asked for: identifying a card must start fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from cardcheck.db.database import Database
 from cardcheck.db.model import CandidateStatus, IndexState, Match, MatchSource, SourceKind
 from cardcheck.db.sources import open_database
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from cardcheck.db.records import Candidate, DbInfo, Entry, InvalidEntry, LocalInfo
 
 _LAZY = frozenset({"Candidate", "DbInfo", "Entry", "InvalidEntry", "LocalInfo"})

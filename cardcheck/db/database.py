@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cardcheck.db.index import ListIndex, atr_text
 from cardcheck.db.model import CandidateStatus, IndexState, Match, MatchSource, SourceKind
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
     from cardcheck.db.records import Candidate, DbInfo, Entry, LocalInfo

@@ -21,11 +21,14 @@ from __future__ import annotations
 import re
 import warnings
 from bisect import bisect_left
-from typing import TYPE_CHECKING, Any
 
 from cardcheck.db.parse import ParsedList
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from cardcheck.db.records import InvalidEntry
 
 FORMAT_VERSION = 4

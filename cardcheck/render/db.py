@@ -1,8 +1,9 @@
-"""Output of ``cardcheck db info|search|update``, and the warnings about skipped lists.
+"""Output of ``cardcheck db info|search|update``.
 
 Data goes to stdout (human view through rich, or JSON); warnings and progress go to stderr.
-rich is imported inside the functions that use it: :func:`print_warnings` is also called on
-the fast path of ``cardcheck atr``.
+rich is imported inside the functions that use it. The warnings are printed by
+:func:`cardcheck.render.error.print_warnings`, which is light enough for the fast path of
+``cardcheck atr``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, TextIO, assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from cardcheck.db.model import CandidateStatus, MatchSource
 from cardcheck.render.console import make_console
 
 if TYPE_CHECKING:
-    from cardcheck.db.records import Candidate, DbInfo, Entry
+    from cardcheck.db.records import DbInfo, Entry
     from cardcheck.db.update import UpdateResult
 
 
@@ -28,15 +29,6 @@ class DbFormat(StrEnum):
 
     HUMAN = "human"
     JSON = "json"
-
-
-def print_warnings(warnings: Sequence[Candidate], stream: TextIO | None = None) -> None:
-    """One ``cardcheck: warning:`` line per skipped file (and its hint) on stderr."""
-    out = sys.stderr if stream is None else stream
-    for item in warnings:
-        print(f"cardcheck: warning: skipped {item.path}: {item.reason}", file=out)
-        if item.hint:
-            print(f"  hint: {item.hint}", file=out)
 
 
 def _print_json(data: object) -> None:

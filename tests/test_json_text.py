@@ -81,3 +81,25 @@ def test_cli_lines_equal_the_contract_with_identification(
     first = json.loads(lines[0])
     assert first["identified"][-1]["source"] == "local"
     assert first["identified"][-1]["descriptions"] == ['My "own" card \u00e9\u00e8 \\ test']
+
+
+def test_matching_gives_the_entries_of_identify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # atr --json writes matches from Database.matching (no Match objects): same entries, same
+    # order and same fields as Database.identify, list and local additions alike.
+    atrs = plain_atrs()
+    local = tmp_path / "config" / "cardcheck" / "local_atrs.txt"
+    local.parent.mkdir(parents=True)
+    local.write_text(f"{atrs[3].hex(' ').upper()}\n\tMine\n\n3B .*\n\tAny 3B card\n\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    database = open_database(LIST)
+    assert database.local_index is not None
+    for data in [*atrs, b"\x3b\x00", b"\x3f"]:
+        expected = [(m.pattern, m.exact, m.descriptions, m.source) for m in database.identify(data)]
+        got = [
+            (index.pattern(n), not index.is_pattern(n), index.descriptions(n), source)
+            for index, source, n in database.matching(data)
+        ]
+        assert got == expected

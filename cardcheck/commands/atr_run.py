@@ -17,7 +17,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-
 
 if TYPE_CHECKING:
     from cardcheck.atr.model import AtrInfo
-    from cardcheck.db import Database, Match
+    from cardcheck.db import Database, Match, MatchSource
     from cardcheck.errors import CardcheckError
 
     _Identify = Callable[[AtrInfo], tuple[Match, ...] | None]
@@ -132,7 +132,7 @@ def run_atr(
         return None if database is None else database.identify(info.raw)
 
     if json_output:
-        _print_json(inputs, identify)
+        _print_json(inputs, database)
     else:
         _print_human(inputs, clock_mhz * 1_000_000.0, identify)
 
@@ -140,16 +140,39 @@ def run_atr(
     return int(ExitCode.FAILED if failed else ExitCode.OK)
 
 
-def _print_json(inputs: list[AtrInput], identify: _Identify) -> None:
+def _print_json(inputs: list[AtrInput], database: Database | None) -> None:
     """One JSON object per line: the text of ``json.dumps(result_for(...))``, written directly.
 
     :func:`~cardcheck.atr.jsonout.atr_json_text` writes the decoded ATR without building its
-    dict (the costly part of a long ``--file``); lines are written in batches.
+    dict (the costly part of a long ``--file``); each matching entry's JSON text is made once
+    from the index, without a :class:`~cardcheck.db.Match`; lines are written in batches.
     """
     import json
     from json.encoder import encode_basestring as quote
 
     from cardcheck.atr.jsonout import atr_json_text, input_error_json
+
+    # (source, entry number) -> the text of json.dumps(match.to_json(), ensure_ascii=False)
+    # for the Match that Database.identify would give for that entry.
+    entry_texts: dict[tuple[MatchSource, int], str] = {}
+
+    def identified_text(raw: bytes) -> str:
+        assert database is not None
+        parts = []
+        for index, source, number in database.matching(raw):
+            key = (source, number)
+            part = entry_texts.get(key)
+            if part is None:
+                descriptions = ", ".join([quote(d) for d in index.descriptions(number)])
+                part = (
+                    f'{{"pattern": {quote(index.pattern(number))}, '
+                    f'"exact": {"false" if index.is_pattern(number) else "true"}, '
+                    f'"descriptions": [{descriptions}], '
+                    f'"source": {quote(source._value_)}}}'
+                )
+                entry_texts[key] = part
+            parts.append(part)
+        return ", ".join(parts)
 
     write = sys.stdout.write
     batch: list[str] = []
@@ -157,20 +180,8 @@ def _print_json(inputs: list[AtrInput], identify: _Identify) -> None:
         info = item.info
         if info is not None:
             text = atr_json_text(info, line=item.line)
-            identified = identify(info)
-            if identified is not None:
-                # json.dumps([m.to_json() for m in identified], ensure_ascii=False), written
-                # directly as atr_json_text does.
-                matches = ", ".join(
-                    [
-                        f'{{"pattern": {quote(m.pattern)}, '
-                        f'"exact": {"true" if m.exact else "false"}, '
-                        f'"descriptions": [{", ".join([quote(d) for d in m.descriptions])}], '
-                        f'"source": {quote(m.source._value_)}}}'
-                        for m in identified
-                    ]
-                )
-                text = f'{text[:-1]}, "identified": [{matches}]}}'
+            if database is not None:
+                text = f'{text[:-1]}, "identified": [{identified_text(info.raw)}]}}'
         else:
             assert item.error is not None
             text = json.dumps(

@@ -37,14 +37,23 @@ def config_dir() -> Path:
     return config_home() / "cardcheck"
 
 
+def _atr_db_candidates() -> tuple[Path, Path]:
+    # Read cardcheck.__file__ at call time (tests stand in a fake installation there).
+    import cardcheck
+
+    package = Path(cardcheck.__file__).resolve().parent
+    return package / "atr_db", package.parent / "atr_db"
+
+
 def atr_db_dir() -> Path | None:
     """The project's data folder ``atr_db/``, or None when it cannot be found.
 
     In a wheel it is installed inside the package (``cardcheck/atr_db``); in a source checkout
     or an editable install it is the top-level ``atr_db/`` beside the package.
     """
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "atr_db", package.parent / "atr_db"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    return next((c for c in _atr_db_candidates() if c.is_dir()), None)
+
+
+def atr_db_file(name: str) -> Path | None:
+    """The data file ``name`` of ``atr_db/`` (wheel location first), or None when missing."""
+    return next((c / name for c in _atr_db_candidates() if (c / name).is_file()), None)

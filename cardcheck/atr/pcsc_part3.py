@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import cardcheck
+from cardcheck.paths import atr_db_file
 
 PCSC_RID = bytes.fromhex("A000000306")
 """Registered application provider identifier of the PC/SC Workgroup."""
@@ -31,12 +31,7 @@ class PcscPart3Tables:
 
 def table_path() -> Path | None:
     """Where ``pcsc_part3.json`` is: inside the package (wheel) first, then the repository top."""
-    package_dir = Path(cardcheck.__file__).resolve().parent
-    for candidate in (package_dir / "atr_db", package_dir.parent / "atr_db"):
-        path = candidate / _FILE_NAME
-        if path.is_file():
-            return path
-    return None
+    return atr_db_file(_FILE_NAME)
 
 
 @functools.cache

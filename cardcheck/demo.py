@@ -62,22 +62,8 @@ def _real_reader_with_card() -> str | None:
     return None
 
 
-def _wait_for_card(reader: str, timeout: float = 10.0) -> None:
-    """Wait until pcscd has seen the virtual card (vpcd polls its socket)."""
-    import time
-
-    from cardcheck.pcsc.adapter import open_context
-
-    deadline = time.monotonic() + timeout
-    with open_context() as pcsc:
-        while time.monotonic() < deadline:
-            if any(i.card_present for i in pcsc.reader_states([reader])):
-                return
-            time.sleep(0.05)
-
-
 def _check_hardware() -> int:
-    from cardcheck.testing.pcscd import Pcscd
+    from cardcheck.testing.pcscd import Pcscd, wait_reader
     from cardcheck.testing.vcard import CardConfig, VirtualCard
 
     with Pcscd() as service:
@@ -88,7 +74,7 @@ def _check_hardware() -> int:
             _say(f"cardcheck check --reader {real!r}   (a real reader holding a card)")
             return run(["check", "--reader", real])
         with VirtualCard(CardConfig(atr=DEMO_CARD_ATR)) as card:
-            _wait_for_card(card.reader)
+            wait_reader(card.reader, atr=DEMO_CARD_ATR)
             print(
                 "demo: no real reader with a card; cardcheck's virtual card is inserted in "
                 f"{card.reader!r}",

@@ -8,12 +8,11 @@ reason: ``make test`` installs pcscd and vsmartcard-vpcd, so a missing stack is 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from cardcheck.testing.pcscd import Pcscd
+from cardcheck.testing.pcscd import Pcscd, wait_reader
 from cardcheck.testing.vcard import VPCD_PORT, CardConfig, VirtualCard, reader_name
 
 READER_0 = reader_name(VPCD_PORT)
@@ -22,31 +21,6 @@ READER_1 = reader_name(VPCD_PORT + 1)
 """``Virtual PCD 00 01``, the reader of port 35964."""
 
 VCardFactory = Callable[..., VirtualCard]
-
-
-def wait_reader(reader: str, *, atr: bytes | None, timeout: float = 10.0) -> None:
-    """Wait until pcscd shows ``atr`` in ``reader`` (None: until the reader is empty)."""
-    from cardcheck.pcsc.adapter import open_context
-    from cardcheck.pcsc.model import ReaderState
-
-    deadline = time.monotonic() + timeout
-    seen = None
-    with open_context() as pcsc:
-        while time.monotonic() < deadline:
-            (info,) = pcsc.reader_states([reader])
-            seen = info
-            if atr is None and ReaderState.EMPTY in info.state:
-                return
-            if atr is not None and info.card_present and info.atr == atr:
-                return
-            if atr is not None and info.card_present and atr == b"" and info.atr is None:
-                return
-            time.sleep(0.05)
-    want = "empty" if atr is None else f"showing ATR {atr.hex(' ').upper()}"
-    raise AssertionError(
-        f"{reader} never became {want} within {timeout} s (last seen: {seen}); "
-        "is another program using the vpcd reader?"
-    )
 
 
 @pytest.fixture(scope="session")

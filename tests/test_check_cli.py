@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import VCardFactory, wait_reader
+from conftest import VCardFactory
 from pcsc_helpers import exclusive_holder
 
-from cardcheck.testing.pcscd import Pcscd
+from cardcheck.testing.pcscd import Pcscd, wait_reader
 
 PORT = 35964
 READER = "Virtual PCD 00 01"

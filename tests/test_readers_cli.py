@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import READER_0, READER_1, VCardFactory, wait_reader
+from conftest import READER_0, READER_1, VCardFactory
 from pcsc_helpers import NO_SERVICE_ENV, cli_env, exclusive_holder, no_list_env, run_cli, write_list
 
-from cardcheck.testing.pcscd import Pcscd
+from cardcheck.testing.pcscd import Pcscd, wait_reader
 
 pytestmark = pytest.mark.pcsc
 

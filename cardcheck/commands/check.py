@@ -49,7 +49,7 @@ def check(
     from cardcheck.atr.parse_hex import parse_atr_text
     from cardcheck.checkrun import DEFAULT_APDU, CheckOptions, run_check
     from cardcheck.errors import InputError
-    from cardcheck.render.check import print_progress, render_check, report_to_json
+    from cardcheck.render.check import print_progress, render_check
 
     command = DEFAULT_APDU
     if apdu is not None:
@@ -64,7 +64,7 @@ def check(
     if json_output:
         import json
 
-        sys.stdout.write(json.dumps(report_to_json(report), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
     else:
         render_check(report)
     code = report.exit_code(strict=strict)

@@ -31,11 +31,6 @@ def print_progress(stream: TextIO) -> Callable[[CheckResult], None]:
     return show
 
 
-def report_to_json(report: CheckReport) -> dict[str, object]:
-    """The JSON object documented in the README."""
-    return report.to_json()
-
-
 def render_check(report: CheckReport) -> None:
     """The human report: the verdict first, then each stage, then the evidence."""
     from rich.markup import escape

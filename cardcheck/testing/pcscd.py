@@ -162,3 +162,32 @@ class Pcscd:
 def ensure_pcscd(timeout: float = 15.0) -> Pcscd:
     """A :class:`Pcscd` not yet started: use it as a context manager."""
     return Pcscd(timeout=timeout)
+
+
+def wait_reader(reader: str, *, atr: bytes | None, timeout: float = 10.0) -> None:
+    """Wait until pcscd shows ``atr`` in ``reader`` (None: until the reader is empty).
+
+    vpcd polls its socket, so a virtual card appears (or goes) a little after it connects.
+    Raises EnvironmentProblem when that does not happen within ``timeout`` seconds.
+    """
+    from cardcheck.pcsc.adapter import open_context
+    from cardcheck.pcsc.model import ReaderState
+
+    deadline = time.monotonic() + timeout
+    seen = None
+    with open_context() as pcsc:
+        while time.monotonic() < deadline:
+            (info,) = pcsc.reader_states([reader])
+            seen = info
+            if atr is None and ReaderState.EMPTY in info.state:
+                return
+            if atr is not None and info.card_present and info.atr == atr:
+                return
+            if atr is not None and info.card_present and atr == b"" and info.atr is None:
+                return
+            time.sleep(0.05)
+    want = "empty" if atr is None else f"showing ATR {atr.hex(' ').upper()}"
+    raise EnvironmentProblem(
+        f"{reader} never became {want} within {timeout} s (last seen: {seen})",
+        "is another program using the vpcd reader? stop it and try again",
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from cardcheck.values import quick_init
+
 
 class Severity(StrEnum):
     """How bad a finding is. An ``error`` makes an ATR invalid or a pairing fail."""
@@ -14,6 +16,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem or remark, with a stable machine-readable code."""

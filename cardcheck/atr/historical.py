@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from cardcheck.atr import pcsc_part3
 from cardcheck.findings import Finding, Severity
+from cardcheck.values import quick_init
 
 # --- closed sets -----------------------------------------------------------------------------
 
@@ -183,6 +184,7 @@ def status_word_meaning(sw: int) -> str | None:
 # --- decoded objects -------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StatusIndicator:
     """Status indicator: card life cycle status and/or processing status SW1-SW2."""
@@ -220,6 +222,7 @@ class StatusIndicator:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CardServiceData:
     """Card service data byte (tag 3)."""
@@ -285,6 +288,7 @@ class CardServiceData:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DataCoding:
     """Data coding byte (second card capabilities byte)."""
@@ -310,6 +314,7 @@ class DataCoding:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CardCapabilities:
     """Card capabilities (tag 7): 1 to 3 bytes, later ones absent (None) when not given."""
@@ -388,6 +393,7 @@ class CardCapabilities:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ApplicationIdentifier:
     """An AID (tag F, or PC/SC Part 3's tag 4F): RID then PIX."""
@@ -419,6 +425,7 @@ class ApplicationIdentifier:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StorageCard:
     """PC/SC Part 3 storage or contactless card: the reader names the standard and the card."""
@@ -459,6 +466,7 @@ Decoded = StatusIndicator | CardServiceData | CardCapabilities | ApplicationIden
 """Structured decodes a :class:`TlvObject` may carry."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TlvObject:
     """One compact-TLV data object of the historical bytes."""
@@ -494,6 +502,7 @@ class TlvObject:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class HistoricalInfo:
     """Everything found in the historical bytes."""

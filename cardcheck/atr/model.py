@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from cardcheck.findings import Finding, Severity
 from cardcheck.hextext import spaced_hex
+from cardcheck.values import quick_init
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
@@ -42,6 +43,7 @@ class VoltageClass(StrEnum):
     C = "C"  # 1.8 V (1.62-1.98 V)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InterfaceByte:
     """One interface byte TAi/TBi/TCi/TDi with its meaning."""
@@ -62,6 +64,7 @@ class InterfaceByte:
     """Offset of the byte in the ATR."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RateParameters:
     """TA1: clock rate conversion (Fi, fmax) and baud rate adjustment (Di)."""
@@ -80,6 +83,7 @@ class RateParameters:
     """True when TA1 is present, False for the defaults (372/1/5 MHz)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SpecificMode:
     """TA2: the card runs in specific mode (no PPS)."""
@@ -92,6 +96,7 @@ class SpecificMode:
     """False when bit 0x80 is set: the card is unable to change mode."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class T1Parameters:
     """T=1 specific bytes (first TA/TB/TC after a TD announcing T=1), with defaults filled in."""
@@ -112,6 +117,7 @@ class T1Parameters:
     """True when the error detection code came from the ATR."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class T15Parameters:
     """Global bytes after T=15: clock stop, class indicator and SPU."""
@@ -126,6 +132,7 @@ class T15Parameters:
     """First TB after T=15 (standard or proprietary use of contact C6), None when absent."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Tck:
     """The check byte."""
@@ -142,6 +149,7 @@ class Tck:
     """Whether ISO 7816-3 requires a TCK for this ATR."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AtrInfo:
     """Everything the decoder found in one ATR. Never raised, always returned."""

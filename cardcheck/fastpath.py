@@ -13,7 +13,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-_VALUE_OPTIONS = {"--db": "db", "--file": "file", "-f": "file", "--clock": "clock"}
+_VALUE_OPTIONS = {
+    "--db": "db",
+    "--file": "file",
+    "-f": "file",
+    "--clock": "clock",
+    "--jobs": "jobs",
+}
 
 
 def _parse(argv: Sequence[str]) -> dict[str, object] | None:
@@ -64,6 +70,13 @@ def try_fast(argv: Sequence[str]) -> int | None:
         if not 0.001 <= clock <= 1000.0:
             return None
 
+    jobs: int | None = None
+    if "jobs" in opts:
+        text = str(opts["jobs"])
+        if not text.isdigit() or int(text) < 1:
+            return None
+        jobs = int(text)
+
     from cardcheck.commands.atr_run import run_atr
     from cardcheck.errors import CardcheckError
     from cardcheck.render.error import report_error
@@ -79,6 +92,7 @@ def try_fast(argv: Sequence[str]) -> int | None:
             clock_mhz=clock,
             db_path=None if db is None else Path(str(db)),
             use_db=not opts["no_db"],
+            jobs=jobs,
         )
     except CardcheckError as err:
         report_error(err)

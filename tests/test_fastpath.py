@@ -39,6 +39,9 @@ CASES = [
     ["atr", "--file", "-", "--json", "--no-db"],
     ["atr", "-f", "-", "--db", str(LIST)],
     ["atr", "3B 02 14 50", "--db", "/nonexistent/list.txt"],  # missing --db: exit 2
+    ["atr", "-f", "-", "--json", "--no-db", "--jobs", "2"],
+    ["atr", "-f", "-", "--json", "--no-db", "--jobs=3"],
+    ["atr", "-f", "-", "--json", "--no-db", "--jobs", "0"],  # not a count: exit 2
 ]
 
 

@@ -54,6 +54,17 @@ def atr(
         bool,
         typer.Option("--no-db", help="Decode only: do not identify the card."),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            metavar="N",
+            min=1,
+            help="Processes for a long --file with --json [default: one per core, "
+            "for at least 1500 lines each]. The output is the same.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Decode an ATR: structure, protocols, speed and timing, historical bytes, problems,
     and which card it is (public ATR list and your local additions).
@@ -65,7 +76,13 @@ def atr(
     if not atr and file is None:
         ctx.fail("Missing argument 'ATR...': give an ATR, or --file PATH.")
     code = run_atr(
-        atr, file, json_output=json_output, clock_mhz=clock, db_path=db, use_db=not no_db
+        atr,
+        file,
+        json_output=json_output,
+        clock_mhz=clock,
+        db_path=db,
+        use_db=not no_db,
+        jobs=jobs,
     )
     if code:
         raise typer.Exit(code)

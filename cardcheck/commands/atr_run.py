@@ -72,19 +72,18 @@ def read_lines(path: str) -> list[str]:
         ) from exc
 
 
-def inputs_from_lines(lines: Sequence[str]) -> Iterator[AtrInput]:
-    """One entry per ATR line of a ``--file``, decoded as it is reached; blank lines and
-    ``#`` comments are skipped. Nothing is kept, so a long file is decoded and written as a
-    stream (less memory, and less work for the garbage collector)."""
+def inputs_from_lines(
+    lines: Sequence[str], start: int = 0, stop: int | None = None
+) -> Iterator[AtrInput]:
+    """One entry per ATR line of a ``--file`` (``lines[start:stop]``), decoded as it is
+    reached; blank lines and ``#`` comments are skipped. Nothing is kept, so a long file is
+    decoded and written as a stream (less memory, and less work for the garbage collector)."""
     from cardcheck.atr.decode import decode_atr
     from cardcheck.atr.parse_hex import parse_atr_text
 
-    if len(lines) >= _QUICK_INIT_LINES:
-        from cardcheck.values import install_quick_inits
-
-        install_quick_inits()
-    for number, raw_line in enumerate(lines, start=1):
-        text = raw_line.split("#", 1)[0].strip()
+    for index in range(start, len(lines) if stop is None else stop):
+        number = index + 1
+        text = lines[index].split("#", 1)[0].strip()
         if not text:
             continue
         try:
@@ -117,8 +116,12 @@ def run_atr(
     clock_mhz: float,
     db_path: Path | None,
     use_db: bool,
+    jobs: int | None = None,
 ) -> int:
     """Decode (and identify) the ATR in ``parts`` and/or every line of ``file``.
+
+    With ``json_output``, a long ``file`` is shared between ``jobs`` processes (None: one
+    per core, see :mod:`~cardcheck.commands.atr_jobs`); the output is the same.
 
     Returns the exit code: 0 all valid, 1 an ATR with an error finding or a bad file line.
     Raises InputError (exit 2) for bad hex on the command line or an unreadable file, and
@@ -135,19 +138,37 @@ def run_atr(
     # An unreadable file (exit 2) and a missing ATR list (exit 3) also stop before any output.
     lines = read_lines(file) if file is not None else []
     database = open_db(db_path) if use_db else None
-    inputs = itertools.chain(first, inputs_from_lines(lines))
+    if len(lines) >= _QUICK_INIT_LINES:
+        from cardcheck.values import install_quick_inits
 
-    def identify(info: AtrInfo) -> tuple[Match, ...] | None:
-        return None if database is None else database.identify(info.raw)
+        install_quick_inits()
 
     if json_output:
-        failed = _print_json(inputs, database)
+        from cardcheck.commands import atr_jobs
+
+        write = sys.stdout.write
+        failed = _print_json(first, database, write)
+
+        def work(start: int, stop: int, write: Callable[[str], object]) -> bool:
+            return _print_json(inputs_from_lines(lines, start, stop), database, write)
+
+        count = len(lines)
+        failed |= atr_jobs.run_parts(
+            count, atr_jobs.auto_jobs(count) if jobs is None else jobs, work, write
+        )
     else:
+
+        def identify(info: AtrInfo) -> tuple[Match, ...] | None:
+            return None if database is None else database.identify(info.raw)
+
+        inputs = itertools.chain(first, inputs_from_lines(lines))
         failed = _print_human(inputs, clock_mhz * 1_000_000.0, identify)
     return int(ExitCode.FAILED if failed else ExitCode.OK)
 
 
-def _print_json(inputs: Iterable[AtrInput], database: Database | None) -> bool:
+def _print_json(
+    inputs: Iterable[AtrInput], database: Database | None, write: Callable[[str], object]
+) -> bool:
     """One JSON object per line: the text of ``json.dumps(result_for(...))``, written directly.
 
     :func:`~cardcheck.atr.jsonout.atr_json_text` writes the decoded ATR without building its
@@ -181,7 +202,6 @@ def _print_json(inputs: Iterable[AtrInput], database: Database | None) -> bool:
             parts.append(part)
         return ", ".join(parts)
 
-    write = sys.stdout.write
     batch: list[str] = []
     failed = False
     for item in inputs:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -56,6 +57,21 @@ def wall(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start
+
+
+ROUNDS = 5
+"""Rounds of the whole-process bulk comparison."""
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, the process and its children) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def best_of(count: int, action: object) -> float:
@@ -142,22 +158,54 @@ def main() -> None:
             f"median {statistics.median(loads) * 1e3:.1f} ms"
         )
 
-        bulk_ours = min(
-            wall([*cardcheck, "atr", "--file", str(atr_file), "--json"], env) for _ in range(3)
-        )
-        bulk_naive = wall(
+        # Side by side, in rounds: cardcheck with its default processes (one per core for a
+        # long file), cardcheck --jobs 1, then the naive loop; wall time and CPU time (user +
+        # system of the process and its workers).
+        ours_cmd = [*cardcheck, "atr", "--file", str(atr_file), "--json"]
+        naive_cmd = [
+            sys.executable,
+            str(REPO / "bench" / "naive_identify.py"),
+            str(listing),
+            str(atr_file),
+        ]
+        runs: dict[str, list[tuple[float, float]]] = {"auto": [], "one": [], "naive": []}
+        for _ in range(ROUNDS):
+            runs["auto"].append(timed(ours_cmd, env))
+            runs["one"].append(timed([*ours_cmd, "--jobs", "1"], env))
+            runs["naive"].append(timed(naive_cmd, env))
+        auto_jobs = subprocess.run(
             [
                 sys.executable,
-                str(REPO / "bench" / "naive_identify.py"),
-                str(listing),
-                str(atr_file),
+                "-c",
+                f"from cardcheck.commands.atr_jobs import auto_jobs; print(auto_jobs({len(atrs)}))",
             ],
-            env,
-        )
-        print(
-            f"whole process, {len(atrs)} ATRs: cardcheck atr --file --json {bulk_ours:.2f} s, "
-            f"naive regex loop {bulk_naive:.2f} s: {bulk_naive / bulk_ours:.1f}x"
-        )
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        print(f"whole process, {len(atrs)} ATRs, {ROUNDS} rounds side by side (wall / CPU):")
+        for key, label in (
+            ("auto", f"cardcheck atr --file F --json ({auto_jobs} processes)"),
+            ("one", "cardcheck atr --file F --json --jobs 1"),
+            ("naive", "naive regex loop (bench/naive_identify.py)"),
+        ):
+            walls = [w for w, _ in runs[key]]
+            cpus = [c for _, c in runs[key]]
+            print(
+                f"  {label}: wall median {statistics.median(walls):.3f} s "
+                f"(min {min(walls):.3f}, max {max(walls):.3f}), "
+                f"CPU median {statistics.median(cpus):.3f} s"
+            )
+        for key, label in (("auto", "default processes"), ("one", "--jobs 1")):
+            ratios = [n[0] / o[0] for o, n in zip(runs[key], runs["naive"], strict=True)]
+            cpu_ratios = [n[1] / o[1] for o, n in zip(runs[key], runs["naive"], strict=True)]
+            print(
+                f"  naive / cardcheck ({label}), per round: wall "
+                + ", ".join(f"{r:.1f}x" for r in ratios)
+                + "; CPU "
+                + ", ".join(f"{r:.1f}x" for r in cpu_ratios)
+            )
         probe_out = subprocess.run(
             [*cardcheck, "atr", PROBE, "--json"], env=env, capture_output=True, text=True
         ).stdout

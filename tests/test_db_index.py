@@ -148,6 +148,30 @@ def test_generic_patterns_need_their_prefix() -> None:
     assert index.lookup("3C EF 00 FF 81 31 42 45 01 02 38") == []
 
 
+def test_big_buckets_are_split_by_a_byte() -> None:
+    # A made-up family: 10 patterns that differ only in their fifth byte, and one that has
+    # no literal byte there; each ATR must still find its own entries, in file order.
+    lines = [f"3B 05 11 22 {n:02X} ..\n\tcard {n}\n" for n in range(10)]
+    lines.insert(4, "3B 05 11 22 .. 4.\n\tany fifth byte\n")
+    index = ListIndex.build(parse_list("\n".join(lines)))
+    assert list(index.splits) == [(17, "3B 05 11")]
+    position, by_value, anywhere = index.splits[(17, "3B 05 11")]
+    assert position == 12 and anywhere == (4,)
+    assert by_value["07"] == (4, 8)
+    assert index.lookup("3B 05 11 22 07 41") == [4, 8]
+    assert index.lookup("3B 05 11 22 07 51") == [8]
+    assert index.lookup("3B 05 11 22 AA 41") == [4]
+    assert index.lookup("3B 05 11 22 AA 51") == []
+    # The real list: the 81 PC/SC Part 3 patterns under 3B 8F 80 are split.
+    real = real_index()
+    bucket = real.buckets[(59, "3B 8F 80")]
+    _, groups, rest = real.splits[(59, "3B 8F 80")]
+    assert len(bucket) == 81
+    assert set().union(*groups.values()) == set(bucket)
+    assert max(len(group) for group in groups.values()) < len(bucket) // 3
+    assert set(rest) <= set(bucket)
+
+
 def test_every_concrete_entry_matches_as_a_naive_scan_says() -> None:
     index = real_index()
     concrete = [line for line in read_entries() if re.fullmatch(r"[0-9A-F ]+", line)]

@@ -8,7 +8,8 @@ narrows and speeds up that test:
 - a pattern made of single-character atoms (a literal character, ``.``, a class ``[..]``)
   matches only texts of its own length that start with its literal prefix. It is filed under
   (length, first characters of that prefix) and checked position by position, with the set of
-  characters each atom accepts worked out by :mod:`re` itself when the index is built;
+  characters each atom accepts worked out by :mod:`re` itself when the index is built; a bucket
+  of many such patterns is split again by the byte that best tells them apart;
 - anything else (``.*``, quantifiers, groups) is a regular expression compiled when first tried,
   skipped at once when the text does not start with the prefix it requires.
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from cardcheck.db.records import InvalidEntry
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 6
 """Bumped whenever the layout of :meth:`ListIndex.to_data` changes (old caches are rebuilt)."""
 
 PREFIX_CHARS = 8
@@ -57,6 +58,48 @@ _BISECT_LOOKUPS = 16
 BucketKey = tuple[int, str]
 Checks = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]
 """How a single-atom pattern is checked: (literal runs (start, text), classes (position, set))."""
+Split = tuple[int, dict[str, tuple[int, ...]], tuple[int, ...]]
+"""A big bucket split by the byte at one text position: (position, byte text -> the patterns to
+try for it, the patterns to try for any other byte: those with no literal byte there)."""
+
+SPLIT_MIN = 8
+"""Buckets with at least this many patterns are split by one of their bytes (the 81 PC/SC
+Part 3 storage-card patterns share ``3B 8F 80``; their card-name byte tells them apart)."""
+
+
+def _literal_at(checks: Checks, position: int) -> str | None:
+    """The two literal characters a pattern requires at ``position``, or None."""
+    for start, run in checks[0]:
+        if start <= position and position + 2 <= start + len(run):
+            return run[position - start : position - start + 2]
+    return None
+
+
+def _split(numbers: list[int], length: int, checks: dict[int, Checks]) -> Split | None:
+    """The byte position that best tells the patterns of one bucket apart (the fewest patterns
+    left to try in the worst case), or None when no byte helps."""
+    best: Split | None = None
+    best_worst = len(numbers)
+    for position in range(0, length - 1, 3):
+        by_value: dict[str, list[int]] = {}
+        anywhere: list[int] = []
+        for number in numbers:
+            value = _literal_at(checks[number], position)
+            if value is None:
+                anywhere.append(number)
+            else:
+                by_value.setdefault(value, []).append(number)
+        if not by_value:
+            continue
+        worst = len(anywhere) + max(len(group) for group in by_value.values())
+        if worst < best_worst:
+            best_worst = worst
+            best = (
+                position,
+                {value: tuple(sorted(group + anywhere)) for value, group in by_value.items()},
+                tuple(anywhere),
+            )
+    return best
 
 
 def compile_entry(pattern: str) -> re.Pattern[str]:
@@ -156,6 +199,7 @@ class ListIndex:
         "list_date",
         "pattern_blob",
         "prefix_lengths",
+        "splits",
     )
 
     def __init__(
@@ -169,6 +213,7 @@ class ListIndex:
         kinds: bytes,
         exact_order: bytes,
         buckets: dict[BucketKey, tuple[int, ...]],
+        splits: dict[BucketKey, Split],
         checks: dict[int, Checks],
         prefix_lengths: tuple[int, ...],
         generic: tuple[tuple[int, str], ...],
@@ -187,6 +232,8 @@ class ListIndex:
         self._exact_order = memoryview(exact_order).cast("I")
         self.buckets = buckets
         """(ATR text length, literal prefix) -> single-character-atom patterns filed there."""
+        self.splits = splits
+        """Bucket key -> the same patterns by the byte at one position (big buckets only)."""
         self.checks = checks
         """Entry -> how that single-character-atom pattern is checked."""
         self.prefix_lengths = prefix_lengths
@@ -260,6 +307,12 @@ class ListIndex:
             kinds=bytes(kinds),
             exact_order=_packed([number for _, number in sorted(exact)]),
             buckets={key: tuple(numbers) for key, numbers in buckets.items()},
+            splits={
+                key: split
+                for key, numbers in buckets.items()
+                if len(numbers) >= SPLIT_MIN
+                and (split := _split(numbers, key[0], checks)) is not None
+            },
             checks=checks,
             prefix_lengths=tuple(sorted({len(key[1]) for key in buckets})),
             generic=tuple(generic),
@@ -332,10 +385,16 @@ class ListIndex:
         size = len(text)
         buckets = self.buckets
         checks = self.checks
+        splits = self.splits
         for length in self.prefix_lengths:
-            numbers = buckets.get((size, text[:length]))
+            key = (size, text[:length])
+            numbers = buckets.get(key)
             if not numbers:
                 continue
+            split = splits.get(key)
+            if split is not None:
+                position, by_value, anywhere = split
+                numbers = by_value.get(text[position : position + 2], anywhere)
             for number in numbers:
                 runs, classes = checks[number]
                 for start, run in runs:
@@ -395,6 +454,7 @@ class ListIndex:
             self.kinds,
             self._exact_order.tobytes(),
             self.buckets,
+            self.splits,
             self.checks,
             self.prefix_lengths,
             self.generic,
@@ -414,6 +474,7 @@ class ListIndex:
             kinds,
             exact_order,
             buckets,
+            splits,
             checks,
             prefix_lengths,
             generic,
@@ -425,6 +486,7 @@ class ListIndex:
             and isinstance(desc_blob, str)
             and isinstance(kinds, bytes)
             and isinstance(buckets, dict)
+            and isinstance(splits, dict)
             and isinstance(checks, dict)
             and isinstance(generic, tuple)
         ):
@@ -438,6 +500,7 @@ class ListIndex:
             kinds=kinds,
             exact_order=exact_order,
             buckets=buckets,
+            splits=splits,
             checks=checks,
             prefix_lengths=prefix_lengths,
             generic=generic,

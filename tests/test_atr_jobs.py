@@ -3,6 +3,7 @@ code as one process, and a worker that fails is redone by the parent, never lost
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -23,7 +24,7 @@ LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "smartcard_list
 def test_bounds_cover_every_line_once_in_order(count: int, jobs: int) -> None:
     parts = atr_jobs.bounds(count, jobs)
     assert parts[0][0] == 0 and parts[-1][1] == count
-    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
     sizes = [stop - start for start, stop in parts]
     assert max(sizes) - min(sizes) <= 1
     assert len(parts) == max(1, min(jobs, count))
@@ -143,9 +144,10 @@ def test_cli_output_is_the_same_with_several_processes(tmp_path: Path, jobs: str
     assert one.returncode == many.returncode == 1  # the "not hex" lines
     assert one.stderr == many.stderr == b""
     assert one.stdout == many.stdout
-    assert one.stdout.count(b"\n") == len(
-        [x for x in path.read_text().splitlines() if x and not x.startswith("#")]
-    ) + 1
+    assert (
+        one.stdout.count(b"\n")
+        == len([x for x in path.read_text().splitlines() if x and not x.startswith("#")]) + 1
+    )
 
 
 def test_cli_workers_write_in_the_output_encoding(tmp_path: Path) -> None:

@@ -391,14 +391,17 @@ class _Interface:
         "specific_mode",
         "t1",
         "t15",
+        "tck_required",
         "td_protocols",
         "truncated",
         "vpp_tb1",
         "wi",
+        "xor",
     )
 
     def __init__(
         self,
+        data: bytes,
         *,
         interface: tuple[InterfaceByte, ...],
         td_protocols: tuple[int, ...],
@@ -430,6 +433,13 @@ class _Interface:
         self.wi = wi
         self.t1 = t1
         self.t15 = t15
+        self.tck_required = any(t != 0 for t in td_protocols)
+        """Whether a TCK is due: unless only T=0 is indicated (possibly by default)."""
+        xor = 0
+        for byte in data[1:end]:
+            xor ^= byte
+        self.xor = xor
+        """XOR of T0 to the last interface byte: where the TCK's expected value starts from."""
 
 
 def _decode_interface(data: bytes) -> _Interface:
@@ -559,6 +569,7 @@ def _decode_interface(data: bytes) -> _Interface:
             spu=t15_tb,
         )
     return _Interface(
+        data,
         interface=tuple(b.interface),
         td_protocols=tuple(b.td_protocols),
         protocols=protocols,
@@ -595,7 +606,7 @@ def _bare(b: _Builder, convention: Convention | None, ts: int | None, t0: int | 
         t15=None,
         historical=b"",
         historical_declared=0,
-        tck=Tck(present=False, value=None, expected=None, valid=None, required=False),
+        tck=_TCK_NOT_REQUIRED,
         extra=b"",
         findings=tuple(b.findings),
         historical_info=decode_historical(b"", len(b.data)),
@@ -603,6 +614,21 @@ def _bare(b: _Builder, convention: Convention | None, ts: int | None, t0: int | 
         interface_complete=False,
         historical_offset=len(b.data),
     )
+
+
+_TCK_NOT_REQUIRED = Tck(present=False, value=None, expected=None, valid=None, required=False)
+"""The TCK of an ATR that indicates T=0 alone: none is due (a frozen value, shared)."""
+_TCK_CUT_REQUIRED = Tck(present=False, value=None, expected=None, valid=None, required=True)
+"""The TCK of a truncated ATR that would need one."""
+_VALID_TCKS: dict[int, Tck] = {}
+"""A correct TCK by its value: the same few values recur in a list of ATRs."""
+
+
+def _valid_tck(value: int) -> Tck:
+    tck = _VALID_TCKS.get(value)
+    if tck is None:
+        tck = _VALID_TCKS[value] = Tck(True, value, value, True, True)
+    return tck
 
 
 def _protocols(td_protocols: list[int]) -> tuple[int, ...]:
@@ -639,21 +665,22 @@ def _finish(
     b.findings.extend(hist_info.findings)
 
     # TCK: due unless only T=0 is indicated (possibly by default).
-    required = any(t != 0 for t in p.td_protocols)
+    required = p.tck_required
     tck_pos = hist_start + k
     tck: Tck
     if b.truncated:
-        tck = Tck(present=False, value=None, expected=None, valid=None, required=required)
+        tck = _TCK_CUT_REQUIRED if required else _TCK_NOT_REQUIRED
         end = len(data)
     elif required:
-        expected = 0
-        for byte in data[1:tck_pos]:
+        expected = p.xor
+        for byte in historical:
             expected ^= byte
         if tck_pos < len(data):
             value = data[tck_pos]
-            valid = value == expected
-            tck = Tck(True, value, expected, valid, required)
-            if not valid:
+            if value == expected:
+                tck = _valid_tck(value)
+            else:
+                tck = Tck(True, value, expected, False, True)
                 b.add(
                     Severity.ERROR,
                     "tck-mismatch",
@@ -665,7 +692,7 @@ def _finish(
                 )
             end = tck_pos + 1
         else:
-            tck = Tck(False, None, expected, None, required)
+            tck = Tck(False, None, expected, None, True)
             b.add(
                 Severity.ERROR,
                 "tck-missing",
@@ -677,7 +704,7 @@ def _finish(
             )
             end = tck_pos
     else:
-        tck = Tck(present=False, value=None, expected=None, valid=None, required=False)
+        tck = _TCK_NOT_REQUIRED
         end = tck_pos
 
     extra = data[end:]
@@ -709,30 +736,31 @@ def _finish(
             "readers may cut or reject it",
         )
 
+    # Positional, in field order: 23 keywords would cost a twentieth of the whole decoding.
     return AtrInfo(
-        raw=data,
-        convention=convention,
-        ts=ts,
-        t0=t0,
-        interface_bytes=p.interface,
-        protocols=p.protocols,
-        t15_present=p.t15 is not None,
-        rate=p.rate,
-        specific_mode=p.specific_mode,
-        extra_guard_time=p.extra_guard_time,
-        vpp_tb1=p.vpp_tb1,
-        waiting_time_integer=p.wi,
-        t1=p.t1,
-        t15=p.t15,
-        historical=historical,
-        historical_declared=k,
-        tck=tck,
-        extra=extra,
-        findings=tuple(b.findings),
-        historical_info=hist_info,
-        td_protocols=p.td_protocols,
-        interface_complete=p.complete,
-        historical_offset=hist_start,
+        data,  # raw
+        convention,
+        ts,
+        t0,
+        p.interface,  # interface_bytes
+        p.protocols,
+        p.t15 is not None,  # t15_present
+        p.rate,
+        p.specific_mode,
+        p.extra_guard_time,
+        p.vpp_tb1,
+        p.wi,  # waiting_time_integer
+        p.t1,
+        p.t15,
+        historical,
+        k,  # historical_declared
+        tck,
+        extra,
+        tuple(b.findings),
+        hist_info,  # historical_info
+        p.td_protocols,
+        p.complete,  # interface_complete
+        hist_start,  # historical_offset
     )
 
 

@@ -26,10 +26,18 @@ from cardcheck.atr.historical import (
     StatusIndicator,
     StorageCard,
 )
-from cardcheck.atr.model import AtrInfo, InterfaceByte
+from cardcheck.atr.model import AtrInfo, InterfaceByte, Tck
 from cardcheck.errors import CardcheckError
 from cardcheck.findings import Finding
 from cardcheck.hextext import spaced_hex
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    _Value = TypeVar("_Value")
 
 _hex = spaced_hex
 
@@ -167,15 +175,31 @@ def findings_json_text(findings: tuple[Finding, ...]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-def _interface_text(interface: tuple[InterfaceByte, ...]) -> str:
-    if not interface:
-        return "[]"
-    # decode_atr shares one interface_bytes tuple between the ATRs of a list that start alike:
-    # its text is kept by identity, with the tuple itself, so that the id stays its own.
-    known = _INTERFACE_TEXTS.get(id(interface))
-    if known is not None and known[0] is interface:
+def _shared_text(value: _Value, write: Callable[[_Value], str]) -> str:
+    """``write(value)``, kept by the identity of ``value``.
+
+    The decoder shares its values between the ATRs of a list that start alike or carry the
+    same bytes (interface bytes, TCK verdicts, card service data, capabilities, status): their
+    text is made once. Each entry keeps its value alive, so that the id stays its own.
+    """
+    known = _TEXTS.get(id(value))
+    if known is not None and known[0] is value:
         return known[1]
-    text = (
+    text = write(value)
+    if len(_TEXTS) >= _TEXTS_SIZE:
+        _TEXTS.clear()
+    _TEXTS[id(value)] = (value, text)
+    return text
+
+
+_TEXTS: dict[int, tuple[object, str]] = {}
+"""id(value) -> (that value, its JSON text)."""
+_TEXTS_SIZE = 4096
+"""Entries kept before the cache starts over."""
+
+
+def _interface_text(interface: tuple[InterfaceByte, ...]) -> str:
+    return (
         "["
         + ", ".join(
             [
@@ -186,16 +210,13 @@ def _interface_text(interface: tuple[InterfaceByte, ...]) -> str:
         )
         + "]"
     )
-    if len(_INTERFACE_TEXTS) >= _INTERFACE_TEXTS_SIZE:
-        _INTERFACE_TEXTS.clear()
-    _INTERFACE_TEXTS[id(interface)] = (interface, text)
-    return text
 
 
-_INTERFACE_TEXTS: dict[int, tuple[tuple[InterfaceByte, ...], str]] = {}
-"""id(interface_bytes) -> (that tuple, its JSON text)."""
-_INTERFACE_TEXTS_SIZE = 4096
-"""Entries kept before the cache starts over."""
+def _tck_text(tck: Tck) -> str:
+    return (
+        f'{{"present": {_b(tck.present)}, "valid": {_b(tck.valid)}, '
+        f'"expected": {_hx(tck.expected)}, "required": {_b(tck.required)}}}'
+    )
 
 
 def _status_text(s: StatusIndicator) -> str:
@@ -255,8 +276,10 @@ def _storage_text(s: StorageCard) -> str:
 
 
 def _decoded_text(d: Decoded | None) -> str:
-    if d is None:
-        return "null"
+    return "null" if d is None else _shared_text(d, _decoded_text_of)
+
+
+def _decoded_text_of(d: Decoded) -> str:
     if isinstance(d, StatusIndicator):
         return _status_text(d)
     if isinstance(d, CardServiceData):
@@ -270,28 +293,30 @@ def _decoded_text(d: Decoded | None) -> str:
 
 def historical_json_text(h: HistoricalInfo) -> str:
     """``json.dumps(h.to_json(), ensure_ascii=False)``."""
-    objects = ", ".join(
-        [
-            f'{{"tag": "{o.tag:X}", "name": {_q(o.name)}, "length": {o.length}, '
-            f'"value": "{o.value.hex().upper()}", "complete": {_b(o.complete)}, '
-            f'"meaning": {_quote(o.meaning)}, "decoded": {_decoded_text(o.decoded)}, '
-            f'"offset": {o.offset}}}'
-            for o in h.objects
-        ]
+    objects = (
+        ", ".join(
+            [
+                f'{{"tag": "{o.tag:X}", "name": {_q(o.name)}, "length": {o.length}, '
+                f'"value": "{o.value.hex().upper()}", '
+                f'"complete": {"true" if o.complete else "false"}, '
+                f'"meaning": {_quote(o.meaning)}, "decoded": {_decoded_text(o.decoded)}, '
+                f'"offset": {o.offset}}}'
+                for o in h.objects
+            ]
+        )
+        if h.objects
+        else ""
     )
-    status = "null" if h.status is None else _status_text(h.status)
     caps = h.card_capabilities
-    service = h.card_service_data
-    aid = h.application_identifier
-    storage = h.pcsc_storage
     return (
         f'{{"raw": "{h.raw.hex().upper()}", "offset": {h.offset}, '
-        f'"category": "{h.category._value_}", "objects": [{objects}], "status": {status}, '
-        f'"card_capabilities": {"null" if caps is None else _capabilities_text(caps)}, '
+        f'"category": "{h.category._value_}", "objects": [{objects}], '
+        f'"status": {_decoded_text(h.status)}, '
+        f'"card_capabilities": {_decoded_text(caps)}, '
         f'"extended_lc_le": {_b(None if caps is None else caps.extended_lc_le)}, '
-        f'"card_service_data": {"null" if service is None else _service_text(service)}, '
-        f'"application_identifier": {"null" if aid is None else _aid_text(aid)}, '
-        f'"pcsc_storage": {"null" if storage is None else _storage_text(storage)}, '
+        f'"card_service_data": {_decoded_text(h.card_service_data)}, '
+        f'"application_identifier": {_decoded_text(h.application_identifier)}, '
+        f'"pcsc_storage": {_decoded_text(h.pcsc_storage)}, '
         f'"dir_reference": {_n(h.dir_reference)}, "ascii": {_q(h.ascii)}, '
         f'"findings": {findings_json_text(h.findings)}}}'
     )
@@ -303,13 +328,46 @@ def atr_json_text(info: AtrInfo, *, line: int | None = None) -> str:
     With ``line``, the object starts with ``"line": line`` (the ``--file`` form). The text
     ends with the closing brace, so a caller may cut it off to append keys.
     """
+    findings = info.findings
+    head = "{" if line is None else f'{{"line": {line}, '
+    return (
+        f'{head}"atr": "{_hex(info.raw)}", "valid": {_b(not findings or info.valid)}, '
+        f"{_settings_text(info)}"
+        f'"tck": {_shared_text(info.tck, _tck_text)}, '
+        f'"historical_bytes": "{_hex(info.historical)}", '
+        f'"historical_declared": {info.historical_declared}, '
+        f'"extra_bytes": "{_hex(info.extra)}", '
+        f'"interface_bytes": {_shared_text(info.interface_bytes, _interface_text)}, '
+        f'"historical": {historical_json_text(info.historical_info)}, '
+        f'"findings": {findings_json_text(findings)}}}'
+    )
+
+
+def _settings_text(info: AtrInfo) -> str:
+    """The keys from "convention" to "t15", each followed by ", ": what T0 and the interface
+    bytes say. ATRs that start alike share these values (decode_atr caches them), so their text
+    is kept by the identity of all of them; each entry keeps its values alive."""
+    convention = info.convention
+    protocols = info.protocols
     rate = info.rate
     mode = info.specific_mode
+    extra_guard_time = info.extra_guard_time
+    wi = info.waiting_time_integer
     t1 = info.t1
     t15 = info.t15
-    tck = info.tck
-    convention = info.convention
-    head = "{" if line is None else f'{{"line": {line}, '
+    key = (
+        id(convention),
+        id(protocols),
+        id(rate),
+        id(mode),
+        id(extra_guard_time),
+        id(wi),
+        id(t1),
+        id(t15),
+    )
+    known = _SETTINGS_TEXTS.get(key)
+    if known is not None:
+        return known[1]
     mode_text = (
         "null"
         if mode is None
@@ -332,21 +390,23 @@ def atr_json_text(info: AtrInfo, *, line: int | None = None) -> str:
             f'{{"clock_stop": {stop}, "voltage_classes": [{classes}], '
             f'"class_indicator": {_hx(t15.class_indicator)}, "spu": {_hx(t15.spu)}}}'
         )
-    protocols = ", ".join([repr(p) for p in info.protocols])
-    interface = _interface_text(info.interface_bytes)
     conv = "null" if convention is None else f'"{convention._value_}"'
-    return (
-        f'{head}"atr": "{info.hex}", "valid": {_b(info.valid)}, '
+    text = (
         f'"convention": {conv}, '
-        f'"protocols": [{protocols}], "fi": {_n(rate.fi)}, "di": {_n(rate.di)}, '
+        f'"protocols": [{", ".join([repr(p) for p in protocols])}], '
+        f'"fi": {_n(rate.fi)}, "di": {_n(rate.di)}, '
         f'"fmax_mhz": {_n(rate.fmax_mhz)}, "ta1_present": {_b(rate.explicit)}, '
-        f'"specific_mode": {mode_text}, "extra_guard_time": {_n(info.extra_guard_time)}, '
-        f'"waiting_time_integer": {info.waiting_time_integer}, "t1": {t1_text}, '
-        f'"t15": {t15_text}, "tck": {{"present": {_b(tck.present)}, '
-        f'"valid": {_b(tck.valid)}, "expected": {_hx(tck.expected)}, '
-        f'"required": {_b(tck.required)}}}, "historical_bytes": "{_hex(info.historical)}", '
-        f'"historical_declared": {info.historical_declared}, '
-        f'"extra_bytes": "{_hex(info.extra)}", "interface_bytes": {interface}, '
-        f'"historical": {historical_json_text(info.historical_info)}, '
-        f'"findings": {findings_json_text(info.findings)}}}'
+        f'"specific_mode": {mode_text}, "extra_guard_time": {_n(extra_guard_time)}, '
+        f'"waiting_time_integer": {wi}, "t1": {t1_text}, "t15": {t15_text}, '
     )
+    if len(_SETTINGS_TEXTS) >= _TEXTS_SIZE:
+        _SETTINGS_TEXTS.clear()
+    _SETTINGS_TEXTS[key] = (
+        (convention, protocols, rate, mode, extra_guard_time, wi, t1, t15),
+        text,
+    )
+    return text
+
+
+_SETTINGS_TEXTS: dict[tuple[int, ...], tuple[tuple[object, ...], str]] = {}
+"""The ids of the values of :func:`_settings_text` -> (those values, their JSON text)."""

@@ -72,3 +72,30 @@ def test_help_and_bad_options_go_to_typer() -> None:
     bad = run(["atr", "3B", "00", "--clock", "fast"], fast=True)
     assert bad.returncode == 2
     assert "clock" in bad.stderr.lower()
+
+
+def test_one_atr_does_not_load_inspect_and_the_stand_in_hands_over() -> None:
+    code = (
+        "import sys, json\n"
+        "from cardcheck.fastpath import try_fast\n"
+        "code = try_fast(['atr', '3B 02 14 50', '--no-db', '--json'])\n"
+        "deferred = type(sys.modules['inspect']).__name__\n"
+        "import inspect\n"
+        "from inspect import signature\n"
+        "real = sys.modules['inspect']\n"
+        "print(json.dumps([code, deferred, type(real).__name__, real.__file__ is not None,\n"
+        "    str(signature(lambda a, b=2: a)), inspect.isfunction(print)]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    import json
+
+    last = proc.stdout.splitlines()[-1]
+    assert json.loads(last) == [0, "Deferred", "module", True, "(a, b=2)", False]
+
+
+def test_defer_import_leaves_a_loaded_module_alone() -> None:
+    from cardcheck.fastpath import defer_import
+
+    before = sys.modules["os"]
+    defer_import("os")
+    assert sys.modules["os"] is before

@@ -144,18 +144,18 @@ def run_atr(
         install_quick_inits()
 
     if json_output:
-        from cardcheck.commands import atr_jobs
-
         write = sys.stdout.write
         failed = _print_json(first, database, write)
+        if lines:
+            from cardcheck.commands import atr_jobs
 
-        def work(start: int, stop: int, write: Callable[[str], object]) -> bool:
-            return _print_json(inputs_from_lines(lines, start, stop), database, write)
+            def work(start: int, stop: int, write: Callable[[str], object]) -> bool:
+                return _print_json(inputs_from_lines(lines, start, stop), database, write)
 
-        count = len(lines)
-        failed |= atr_jobs.run_parts(
-            count, atr_jobs.auto_jobs(count) if jobs is None else jobs, work, write
-        )
+            count = len(lines)
+            failed |= atr_jobs.run_parts(
+                count, atr_jobs.auto_jobs(count) if jobs is None else jobs, work, write
+            )
     else:
 
         def identify(info: AtrInfo) -> tuple[Match, ...] | None:

@@ -132,7 +132,10 @@ def main() -> None:
         env = environment(root, listing)
         atr_file = root / "atrs.txt"
         atr_file.write_text("".join(a.hex().upper() + "\n" for a in atrs))
-        cardcheck = [sys.executable, "-m", "cardcheck"]
+        # The console script, as users run it (python -m would add runpy's start-up).
+        script = Path(sys.executable).parent / "cardcheck"
+        cardcheck = [str(script)] if script.exists() else [sys.executable, "-m", "cardcheck"]
+        print(f"cardcheck runs as: {' '.join(cardcheck)}")
         cold = wall([*cardcheck, "db", "info", "--json"], env)
         index_file = next((root / "cache" / "cardcheck").glob("index-*.marshal"))
         print(f"first run (builds and saves the index): cardcheck db info {cold * 1e3:.0f} ms")

@@ -8,13 +8,19 @@ import sys
 def main() -> None:
     """Run the CLI and exit with its documented exit code."""
     argv = sys.argv[1:]
-    from cardcheck.fastpath import try_fast
+    try:
+        from cardcheck.fastpath import try_fast
 
-    code = try_fast(argv)
-    if code is None:
-        from cardcheck.cli import run
+        code = try_fast(argv)
+        if code is None:
+            from cardcheck.cli import run
 
-        code = run(argv)
+            code = run(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C: no traceback. Whatever was open is closed on the way out (PC/SC contexts,
+        # worker processes of a long --file), and a db update replaces the list atomically.
+        sys.stderr.write("cardcheck: interrupted\n")
+        code = 130  # ExitCode.INTERRUPTED, without importing cardcheck.errors here
     sys.exit(code)
 
 

@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     """Environment error: PC/SC service, reader, card or ATR database missing."""
     UPDATE_FAILED = 4
     """A database update failed; nothing was changed."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it."""
 
 
 class CardcheckError(Exception):

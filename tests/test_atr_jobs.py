@@ -174,3 +174,27 @@ def test_cli_reader_closing_early_ends_every_process(tmp_path: Path) -> None:
         ["pgrep", "-f", f"--file {path}"], capture_output=True, text=True, check=False
     )
     assert leftover.stdout == ""
+
+
+def test_ctrl_c_stops_every_process_with_exit_130(tmp_path: Path) -> None:
+    lines = (LIST.read_text(encoding="utf-8").splitlines()) * 4
+    atrs = [x for x in lines if x[:2] in ("3B", "3F") and all(c in "0123456789ABCDEF " for c in x)]
+    path = tmp_path / "many.txt"
+    path.write_text("\n".join(atrs * 3) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "cardcheck", "atr", "--file", str(path), "--json"]
+    with subprocess.Popen(
+        [*command, "--db", str(LIST), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # a process group of its own, as a terminal gives
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().startswith(b'{"line": 1,')  # under way
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+        proc.stdout.read()
+        assert proc.wait(timeout=60) == 130
+        assert proc.stderr.read() == b"cardcheck: interrupted\n"
+    leftover = subprocess.run(
+        ["pgrep", "-f", f"--file {path}"], capture_output=True, text=True, check=False
+    )
+    assert leftover.stdout == ""

@@ -160,3 +160,43 @@ def test_unreachable_server(setup: tuple[dict[str, str], Path]) -> None:
     assert proc.returncode == 4
     assert "cannot reach" in proc.stderr
     assert ours.read_bytes() == PREVIOUS
+
+
+def _read_terminal(master: int) -> bytes:
+    import os
+
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other end is closed
+            return out
+        if not chunk:
+            return out
+        out += chunk
+
+
+def test_progress_bar_on_a_terminal(setup: tuple[dict[str, str], Path], base_url: str) -> None:
+    import os
+    import pty
+
+    env, ours = setup
+    env = {**env, "COLUMNS": "100", "TERM": "xterm"}
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cardcheck", "db", "update", "--url", base_url + "/good.txt"],
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            env=env,
+        )
+        os.close(slave)
+        terminal = _read_terminal(master)
+        stdout = proc.communicate(timeout=60)[0]
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    assert b"downloading the ATR list" in terminal  # the bar, on stderr only
+    assert b"downloading" not in stdout
+    assert b"\x1b[" in terminal  # drawn with terminal control sequences, then cleared
+    assert ours.read_bytes() == GOOD

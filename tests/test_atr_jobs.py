@@ -126,6 +126,22 @@ def _atr_file(tmp_path: Path) -> Path:
     return path
 
 
+def _processes_reading(path: Path) -> str:
+    """The command lines (one per line) of the running processes that name ``path``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # ended meanwhile
+            continue
+        if state != "Z" and str(path).encode() in argv:
+            found.append(b" ".join(argv).decode(errors="replace"))
+    return "\n".join(found)
+
+
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "cardcheck", "atr", *args],
@@ -170,10 +186,7 @@ def test_cli_reader_closing_early_ends_every_process(tmp_path: Path) -> None:
         assert proc.stdout.readline().startswith(b'{"line": 1,')
         proc.stdout.close()
         assert proc.wait(timeout=60) == 0
-    leftover = subprocess.run(
-        ["pgrep", "-f", f"--file {path}"], capture_output=True, text=True, check=False
-    )
-    assert leftover.stdout == ""
+    assert _processes_reading(path) == ""
 
 
 def test_ctrl_c_stops_every_process_with_exit_130(tmp_path: Path) -> None:
@@ -194,7 +207,27 @@ def test_ctrl_c_stops_every_process_with_exit_130(tmp_path: Path) -> None:
         proc.stdout.read()
         assert proc.wait(timeout=60) == 130
         assert proc.stderr.read() == b"cardcheck: interrupted\n"
-    leftover = subprocess.run(
-        ["pgrep", "-f", f"--file {path}"], capture_output=True, text=True, check=False
-    )
-    assert leftover.stdout == ""
+    assert _processes_reading(path) == ""
+
+
+def test_workers_stop_when_the_first_process_is_killed(tmp_path: Path) -> None:
+    lines = LIST.read_text(encoding="utf-8").splitlines()
+    atrs = [x for x in lines if x[:2] in ("3B", "3F") and all(c in "0123456789ABCDEF " for c in x)]
+    path = tmp_path / "huge.txt"
+    path.write_text("\n".join(atrs * 120) + "\n", encoding="utf-8")  # seconds for each part
+    command = [sys.executable, "-m", "cardcheck", "atr", "--file", str(path), "--json"]
+    with subprocess.Popen(
+        [*command, "--db", str(LIST), "--jobs", "3", "--no-db"], stdout=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith(b'{"line": 1,')  # workers are under way
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
+        proc.wait(timeout=60)
+    import time
+
+    deadline = time.monotonic() + 2  # far less than a worker needs for its part
+    while time.monotonic() < deadline:
+        if _processes_reading(path) == "":
+            break
+        time.sleep(0.1)
+    assert _processes_reading(path) == ""

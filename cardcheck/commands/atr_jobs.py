@@ -110,13 +110,22 @@ def _fork_worker(work: Work, start: int, stop: int, fd: int, encoding: str, erro
     """Fork a process that writes lines[start:stop]'s output to ``fd`` and exits 0, 1 or 70."""
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     code = _WORKER_CRASHED
     try:
         with open(fd, "w", encoding=encoding, errors=errors, closefd=False) as out:
-            code = 1 if work(start, stop, out.write) else 0
+
+            def write(text: str) -> None:
+                # Work is written in batches; a worker whose parent was killed (its output
+                # would never be read) stops at the next one instead of finishing its part.
+                if os.getppid() != parent:
+                    raise SystemExit(_WORKER_CRASHED)
+                out.write(text)
+
+            code = 1 if work(start, stop, write) else 0
     except BaseException:  # any failure at all: the parent does this part again
         code = _WORKER_CRASHED
     finally:

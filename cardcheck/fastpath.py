@@ -85,9 +85,8 @@ def try_fast(argv: Sequence[str]) -> int | None:
     if opts is None:
         return None
     defer_import("inspect")
-    from cardcheck.commands.atr_run import DEFAULT_CLOCK_MHZ
 
-    clock = DEFAULT_CLOCK_MHZ
+    clock: float | None = None
     if "clock" in opts:
         try:
             clock = float(str(opts["clock"]))

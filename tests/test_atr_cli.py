@@ -61,6 +61,27 @@ def test_clock_option_changes_the_timing() -> None:
     assert "129,032 bit/s" in proc.stdout
 
 
+def test_clock_adds_a_timing_key_to_the_json() -> None:
+    # REFERENCE timing table: TA1 18 (372/12) at 4 MHz gives 129032 bit/s, an etu of 7.75 µs;
+    # T=0 with WI 10 by default: WWT = 960 * 10 * 372 / 4 MHz = 892.8 ms.
+    proc = run_cli("3B 10 18", "--clock", "4", "--json", "--no-db")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert list(result)[-1] == "timing"
+    timing = result["timing"]
+    assert timing["clock_hz"] == 4_000_000.0
+    assert round(timing["bit_rate"]) == 129032
+    assert round(timing["etu_us"], 2) == 7.75
+    assert round(timing["t0"]["wwt_s"], 4) == 0.8928
+    assert timing["t1"] is None
+    assert timing["above_fmax"] is False
+    # Without --clock there is no timing key; an ATR cut before T0 has a null one.
+    assert "timing" not in json.loads(run_cli("3B 10 18", "--json", "--no-db").stdout)
+    cut = run_cli("3B", "--clock", "4", "--json", "--no-db")
+    assert cut.returncode == 1
+    assert json.loads(cut.stdout)["timing"] is None
+
+
 def test_bad_hex_exits_2_with_a_pointer() -> None:
     proc = run_cli("3B", "8G", "80")
     assert proc.returncode == 2

@@ -49,8 +49,9 @@ def test_text_equals_json_dumps_for_every_listed_atr() -> None:
         assert atr_json_text(info) == json.dumps(atr_to_json(info), ensure_ascii=False)
 
 
+@pytest.mark.parametrize("clock", [None, "4.8"])
 def test_cli_lines_equal_the_contract_with_identification(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: str | None
 ) -> None:
     atrs = plain_atrs()[::15]
     # Non-ASCII and quotes in descriptions go through the same escaping as json.dumps.
@@ -61,8 +62,9 @@ def test_cli_lines_equal_the_contract_with_identification(
     listing.write_text("\n".join(a.hex(" ").upper() for a in atrs) + "\n")
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    command = [sys.executable, "-m", "cardcheck", "atr", "-f", str(listing), "--json"]
     proc = subprocess.run(
-        [sys.executable, "-m", "cardcheck", "atr", "-f", str(listing), "--json", "--db", str(LIST)],
+        [*command, "--db", str(LIST), *([] if clock is None else ["--clock", clock])],
         capture_output=True,
         text=True,
         env=env,
@@ -76,8 +78,10 @@ def test_cli_lines_equal_the_contract_with_identification(
     database = open_database(LIST)
     for number, (data, text) in enumerate(zip(atrs, lines, strict=True), start=1):
         info = decode_atr(data)
-        expected = result_for(info, database.identify(info.raw), number)
+        timing_hz = None if clock is None else float(clock) * 1e6
+        expected = result_for(info, database.identify(info.raw), number, timing_hz)
         assert text == json.dumps(expected, ensure_ascii=False)
+        assert ('"timing": ' in text) == (clock is not None)
     first = json.loads(lines[0])
     assert first["identified"][-1]["source"] == "local"
     assert first["identified"][-1]["descriptions"] == ['My "own" card \u00e9\u00e8 \\ test']

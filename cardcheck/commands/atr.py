@@ -40,15 +40,17 @@ def atr(
         typer.Option("--json", help="One JSON object per ATR, one per line (JSON Lines)."),
     ] = False,
     clock: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--clock",
             metavar="MHz",
             min=0.001,
             max=1000.0,
-            help="Reader clock for the timing section, in MHz.",
+            help="Reader clock for the timing section, in MHz [default: "
+            f"{DEFAULT_CLOCK_MHZ}]; with --json, a timing key at that clock.",
+            show_default=False,
         ),
-    ] = DEFAULT_CLOCK_MHZ,
+    ] = None,
     db: DbOption = None,
     no_db: Annotated[
         bool,

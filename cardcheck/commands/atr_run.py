@@ -42,20 +42,35 @@ class AtrInput:
 
 
 def result_for(
-    info: AtrInfo, identified: Sequence[Match] | None, line: int | None = None
+    info: AtrInfo,
+    identified: Sequence[Match] | None,
+    line: int | None = None,
+    timing_hz: float | None = None,
 ) -> dict[str, object]:
     """The JSON object of one decoded ATR (the contract in the README).
 
     ``identified`` is None when identification was switched off (``--no-db``): the key is
-    then left out rather than claiming the card is unknown.
+    then left out rather than claiming the card is unknown. With ``timing_hz`` (an explicit
+    ``--clock``), a ``timing`` key holds the times and rates at that clock (null when the ATR
+    stops before T0).
     """
     from cardcheck.atr.jsonout import atr_to_json
 
     result: dict[str, object] = {} if line is None else {"line": line}
     result.update(atr_to_json(info))
+    if timing_hz is not None:
+        result["timing"] = timing_json(info, timing_hz)
     if identified is not None:
         result["identified"] = [m.to_json() for m in identified]
     return result
+
+
+def timing_json(info: AtrInfo, clock_hz: float) -> dict[str, object] | None:
+    """The ``timing`` value of the JSON: :class:`~cardcheck.atr.timing.Timing` at ``clock_hz``,
+    or None when the ATR stops before T0 (as the human view leaves its timing out)."""
+    from cardcheck.atr.timing import timing_for
+
+    return None if info.t0 is None else timing_for(info, clock_hz).to_json()
 
 
 def read_lines(path: str) -> list[str]:
@@ -113,15 +128,17 @@ def run_atr(
     file: str | None,
     *,
     json_output: bool,
-    clock_mhz: float,
+    clock_mhz: float | None,
     db_path: Path | None,
     use_db: bool,
     jobs: int | None = None,
 ) -> int:
     """Decode (and identify) the ATR in ``parts`` and/or every line of ``file``.
 
-    With ``json_output``, a long ``file`` is shared between ``jobs`` processes (None: one
-    per core, see :mod:`~cardcheck.commands.atr_jobs`); the output is the same.
+    ``clock_mhz`` is the reader clock of the timing section; None when not given: the human
+    view then uses :data:`DEFAULT_CLOCK_MHZ` and the JSON has no ``timing`` key. With
+    ``json_output``, a long ``file`` is shared between ``jobs`` processes (None: one per core,
+    see :mod:`~cardcheck.commands.atr_jobs`); the output is the same.
 
     Returns the exit code: 0 all valid, 1 an ATR with an error finding or a bad file line.
     Raises InputError (exit 2) for bad hex on the command line or an unreadable file, and
@@ -145,12 +162,14 @@ def run_atr(
 
     if json_output:
         write = sys.stdout.write
-        failed = _print_json(first, database, write)
+        timing_hz = None if clock_mhz is None else clock_mhz * 1_000_000.0
+        failed = _print_json(first, database, write, timing_hz)
         if lines:
             from cardcheck.commands import atr_jobs
 
             def work(start: int, stop: int, write: Callable[[str], object]) -> bool:
-                return _print_json(inputs_from_lines(lines, start, stop), database, write)
+                inputs = inputs_from_lines(lines, start, stop)
+                return _print_json(inputs, database, write, timing_hz)
 
             count = len(lines)
             failed |= atr_jobs.run_parts(
@@ -162,12 +181,16 @@ def run_atr(
             return None if database is None else database.identify(info.raw)
 
         inputs = itertools.chain(first, inputs_from_lines(lines))
-        failed = _print_human(inputs, clock_mhz * 1_000_000.0, identify)
+        clock_hz = (DEFAULT_CLOCK_MHZ if clock_mhz is None else clock_mhz) * 1_000_000.0
+        failed = _print_human(inputs, clock_hz, identify)
     return int(ExitCode.FAILED if failed else ExitCode.OK)
 
 
 def _print_json(
-    inputs: Iterable[AtrInput], database: Database | None, write: Callable[[str], object]
+    inputs: Iterable[AtrInput],
+    database: Database | None,
+    write: Callable[[str], object],
+    timing_hz: float | None = None,
 ) -> bool:
     """One JSON object per line: the text of ``json.dumps(result_for(...))``, written directly.
 
@@ -210,6 +233,9 @@ def _print_json(
             if not info.valid:
                 failed = True
             text = atr_json_text(info, line=item.line)
+            if timing_hz is not None:
+                timing = json.dumps(timing_json(info, timing_hz), ensure_ascii=False)
+                text = f'{text[:-1]}, "timing": {timing}}}'
             if database is not None:
                 text = f'{text[:-1]}, "identified": [{identified_text(info.raw)}]}}'
         else:

@@ -231,3 +231,29 @@ def test_workers_stop_when_the_first_process_is_killed(tmp_path: Path) -> None:
             break
         time.sleep(0.1)
     assert _processes_reading(path) == ""
+
+
+def test_no_process_or_no_temporary_file_means_the_parent_does_the_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tempfile
+
+    forks = 0
+    real_fork = os.fork
+
+    def fork_once() -> int:  # the first worker starts, the next ones cannot
+        nonlocal forks
+        forks += 1
+        if forks > 1:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", fork_once)
+    assert _collect(100, 4, _numbers_work()) == ("".join(f"{n}\n" for n in range(100)), True)
+    assert forks == 3
+
+    def no_space(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_space)
+    assert _collect(100, 3, _numbers_work())[0] == "".join(f"{n}\n" for n in range(100))

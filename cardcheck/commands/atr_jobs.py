@@ -4,8 +4,9 @@ Decoding is pure Python and CPU-bound, so one process uses one core. For a long 
 machine with more cores, :func:`run_parts` forks workers for the later parts of the file;
 each writes its JSON lines to its own anonymous temporary file, in the output's encoding. The
 parent does the first part itself, writing straight to stdout, then copies each worker's
-output in order. A worker that fails in any way (killed, an exception, no fork) is not
-trusted: the parent does that part again itself. The output is byte for byte the same as
+output in order. A worker that fails in any way (killed, an exception) is not trusted: the
+parent does that part again itself, as it does a part for which no worker could be started
+(no temporary file, no process left). The output is byte for byte the same as
 with one process (``tests/test_atr_jobs.py``).
 """
 
@@ -74,15 +75,18 @@ def run_parts(line_count: int, jobs: int, work: Work, write: Callable[[str], obj
     with contextlib.ExitStack() as files:
         try:
             for start, stop in parts[1:]:
-                output = files.enter_context(tempfile.TemporaryFile(prefix="cardcheck-atr-"))
-                pid = _fork_worker(work, start, stop, output.fileno(), encoding, errors)
+                try:
+                    output = files.enter_context(tempfile.TemporaryFile(prefix="cardcheck-atr-"))
+                    pid = _fork_worker(work, start, stop, output.fileno(), encoding, errors)
+                except OSError:  # no temporary file or no process to be had: done here
+                    workers.append(_Worker(start, stop, None, None))
+                    continue
                 workers.append(_Worker(start, stop, pid, output))
             failed = work(parts[0][0], parts[0][1], write)
             for worker in workers:
-                assert worker.pid is not None
-                code = _wait(worker.pid)
+                code = _WORKER_CRASHED if worker.pid is None else _wait(worker.pid)
                 worker.pid = None
-                if code in (0, 1):
+                if code in (0, 1) and worker.output is not None:
                     failed |= code == 1
                     _copy(worker.output, write)
                 else:
@@ -95,14 +99,15 @@ def run_parts(line_count: int, jobs: int, work: Work, write: Callable[[str], obj
 
 
 class _Worker:
-    """One forked worker: its part of the lines, its pid until reaped, its output file."""
+    """One part of the lines, with the pid of its worker until reaped and the worker's output
+    file; no pid and no file when no worker could be started for it."""
 
     __slots__ = ("output", "pid", "start", "stop")
 
-    def __init__(self, start: int, stop: int, pid: int, output: BinaryIO) -> None:
+    def __init__(self, start: int, stop: int, pid: int | None, output: BinaryIO | None) -> None:
         self.start = start
         self.stop = stop
-        self.pid: int | None = pid
+        self.pid = pid
         self.output = output
 
 

@@ -120,6 +120,32 @@ def test_good_update_replaces_atomically_and_keeps_a_backup(
     assert again.returncode == 0 and "Already up to date" in again.stdout
 
 
+def test_update_json(setup: tuple[dict[str, str], Path], base_url: str) -> None:
+    env, ours = setup
+    url = base_url + "/good.txt"
+    proc = run(env, "update", "--url", url, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {
+        "path": str(ours),
+        "source": url,
+        "changed": True,
+        "size": len(GOOD),
+        "entries": 5070,
+        "patterns": 238,
+        "previous": str(ours),
+        "previous_entries": 4600,
+        "backup": str(ours.parent / "smartcard_list.txt.bak"),
+        "index": "built",  # built and saved for the new list
+    }
+    again = json.loads(run(env, "update", "--url", url, "--json").stdout)
+    assert again["changed"] is False and again["entries"] == 5070
+    failed = run(env, "update", "--url", base_url + "/html", "--json")
+    assert failed.returncode == 4
+    assert failed.stdout == ""  # errors go to stderr, as for every command
+    assert failed.stderr.startswith("cardcheck: error: ")
+    assert ours.read_bytes() == GOOD
+
+
 def test_force_installs_a_smaller_list(setup: tuple[dict[str, str], Path], base_url: str) -> None:
     env, _ = setup
     proc = run(env, "update", "--url", base_url + "/small-list.txt", "--force")

@@ -65,6 +65,9 @@ def update(
     timeout: float = typer.Option(
         30.0, "--timeout", metavar="SECONDS", min=0.1, help="Network timeout per step."
     ),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print what was installed as JSON (errors still go to stderr)."
+    ),
 ) -> None:
     """Download the public ATR list into cardcheck's cache, check it, and switch to it safely.
 
@@ -73,7 +76,7 @@ def update(
     """
     from cardcheck.db.update import update_list
     from cardcheck.errors import InputError
-    from cardcheck.render.db import download_progress, render_update
+    from cardcheck.render.db import DbFormat, download_progress, render_update
 
     if url is not None and from_file is not None:
         raise InputError("--url and --from cannot be used together", "choose one source")
@@ -81,4 +84,4 @@ def update(
         result = update_list(
             url=url, from_file=from_file, force=force, timeout=timeout, progress=progress
         )
-    render_update(result)
+    render_update(result, DbFormat.JSON if json_output else DbFormat.HUMAN)

@@ -64,6 +64,21 @@ class UpdateResult:
     index_state: IndexState
     """Whether the new index could be saved to the cache."""
 
+    def to_json(self) -> dict[str, object]:
+        """The JSON form documented in the README (paths as strings, null when absent)."""
+        return {
+            "path": str(self.path),
+            "source": self.source,
+            "changed": self.changed,
+            "size": self.size,
+            "entries": self.entries,
+            "patterns": self.patterns,
+            "previous": None if self.previous is None else str(self.previous),
+            "previous_entries": self.previous_entries,
+            "backup": None if self.backup is None else str(self.backup),
+            "index": self.index_state.value,
+        }
+
 
 def _fail(message: str, hint: str | None = None) -> UpdateFailed:
     return UpdateFailed(message, hint or "the list in use was not changed")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class DbFormat(StrEnum):
-    """How ``db info`` and ``db search`` print their result."""
+    """How ``db info``, ``db search`` and ``db update`` print their result."""
 
     HUMAN = "human"
     JSON = "json"
@@ -124,8 +124,17 @@ def _search_human(query: str, entries: Sequence[Entry]) -> None:
     console.print(f"{len(entries)} {noun} mention {escape(repr(query))}")
 
 
-def render_update(result: UpdateResult) -> None:
+def render_update(result: UpdateResult, fmt: DbFormat) -> None:
     """``cardcheck db update``: what was installed and where."""
+    if fmt is DbFormat.JSON:
+        _print_json(result.to_json())
+    elif fmt is DbFormat.HUMAN:
+        _update_human(result)
+    else:
+        assert_never(fmt)
+
+
+def _update_human(result: UpdateResult) -> None:
     from rich.markup import escape
 
     console = make_console()

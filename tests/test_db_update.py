@@ -139,6 +139,7 @@ def test_update_json(setup: tuple[dict[str, str], Path], base_url: str) -> None:
     }
     again = json.loads(run(env, "update", "--url", url, "--json").stdout)
     assert again["changed"] is False and again["entries"] == 5070
+    assert again["index"] == "cached" and again["backup"] is None
     failed = run(env, "update", "--url", base_url + "/html", "--json")
     assert failed.returncode == 4
     assert failed.stdout == ""  # errors go to stderr, as for every command

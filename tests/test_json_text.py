@@ -57,7 +57,10 @@ def test_cli_lines_equal_the_contract_with_identification(
     # Non-ASCII and quotes in descriptions go through the same escaping as json.dumps.
     local = tmp_path / "config" / "cardcheck" / "local_atrs.txt"
     local.parent.mkdir(parents=True)
-    local.write_text(f'{atrs[0].hex(" ").upper()}\n\tMy "own" card \u00e9\u00e8 \\ test\n\n')
+    local.write_text(
+        f'{atrs[0].hex(" ").upper()}\n\tMy "own" card \u00e9\u00e8 \\ test\n\n'
+        "3B .*\n\tAny 3B card\n\n"  # a local pattern: after the list's matches, in file order
+    )
     listing = tmp_path / "atrs.txt"
     listing.write_text("\n".join(a.hex(" ").upper() for a in atrs) + "\n")
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
@@ -83,27 +86,8 @@ def test_cli_lines_equal_the_contract_with_identification(
         assert text == json.dumps(expected, ensure_ascii=False)
         assert ('"timing": ' in text) == (clock is not None)
     first = json.loads(lines[0])
-    assert first["identified"][-1]["source"] == "local"
-    assert first["identified"][-1]["descriptions"] == ['My "own" card \u00e9\u00e8 \\ test']
-
-
-def test_matching_gives_the_entries_of_identify(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # atr --json writes matches from Database.matching (no Match objects): same entries, same
-    # order and same fields as Database.identify, list and local additions alike.
-    atrs = plain_atrs()
-    local = tmp_path / "config" / "cardcheck" / "local_atrs.txt"
-    local.parent.mkdir(parents=True)
-    local.write_text(f"{atrs[3].hex(' ').upper()}\n\tMine\n\n3B .*\n\tAny 3B card\n\n")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    database = open_database(LIST)
-    assert database.local_index is not None
-    for data in [*atrs, b"\x3b\x00", b"\x3f"]:
-        expected = [(m.pattern, m.exact, m.descriptions, m.source) for m in database.identify(data)]
-        got = [
-            (index.pattern(n), not index.is_pattern(n), index.descriptions(n), source)
-            for index, source, n in database.matching(data)
-        ]
-        assert got == expected
+    assert [m["source"] for m in first["identified"]][-2:] == ["local", "local"]
+    assert first["identified"][-2]["descriptions"] == ['My "own" card \u00e9\u00e8 \\ test']
+    for line in map(json.loads, lines):
+        last = line["identified"][-1]["pattern"] if line["identified"] else None
+        assert (last == "3B .*") == line["atr"].startswith("3B ")

@@ -18,7 +18,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-
 
 if TYPE_CHECKING:
     from cardcheck.atr.model import AtrInfo
-    from cardcheck.db import Database, Match, MatchSource
+    from cardcheck.db import Database, Match
+    from cardcheck.db.index import ListIndex
     from cardcheck.errors import CardcheckError
 
     _Identify = Callable[[AtrInfo], tuple[Match, ...] | None]
@@ -202,27 +203,32 @@ def _print_json(
     from json.encoder import encode_basestring as quote
 
     from cardcheck.atr.jsonout import atr_json_text, input_error_json
+    from cardcheck.db.index import atr_text
+    from cardcheck.db.model import MatchSource
 
-    # (source, entry number) -> the text of json.dumps(match.to_json(), ensure_ascii=False)
-    # for the Match that Database.identify would give for that entry.
-    entry_texts: dict[tuple[MatchSource, int], str] = {}
+    # For each source of entries (the list, then the local additions, as Database.identify
+    # orders them): entry number -> the text of json.dumps(match.to_json(), ensure_ascii=False)
+    # for the Match that Database.identify would give for that entry, made when first needed.
+    sources: list[tuple[ListIndex, str, dict[int, str]]] = []
+    if database is not None:
+        sources.append((database.index, quote(MatchSource.LIST._value_), {}))
+        if database.local_index is not None:
+            sources.append((database.local_index, quote(MatchSource.LOCAL._value_), {}))
 
     def identified_text(raw: bytes) -> str:
-        assert database is not None
+        text = atr_text(raw)
         parts = []
-        for index, source, number in database.matching(raw):
-            key = (source, number)
-            part = entry_texts.get(key)
-            if part is None:
-                descriptions = ", ".join([quote(d) for d in index.descriptions(number)])
-                part = (
-                    f'{{"pattern": {quote(index.pattern(number))}, '
-                    f'"exact": {"false" if index.is_pattern(number) else "true"}, '
-                    f'"descriptions": [{descriptions}], '
-                    f'"source": {quote(source._value_)}}}'
-                )
-                entry_texts[key] = part
-            parts.append(part)
+        for index, source, texts in sources:
+            for number in index.lookup(text):
+                part = texts.get(number)
+                if part is None:
+                    descriptions = ", ".join(map(quote, index.descriptions(number)))
+                    part = texts[number] = (
+                        f'{{"pattern": {quote(index.pattern(number))}, '
+                        f'"exact": {"false" if index.is_pattern(number) else "true"}, '
+                        f'"descriptions": [{descriptions}], "source": {source}}}'
+                    )
+                parts.append(part)
         return ", ".join(parts)
 
     batch: list[str] = []

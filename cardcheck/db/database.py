@@ -136,16 +136,6 @@ class Database:
         if self.local_index is not None:
             yield self.local_index, MatchSource.LOCAL
 
-    def matching(self, atr: bytes) -> list[tuple[ListIndex, MatchSource, int]]:
-        """(index, source, entry number) of every entry matching ``atr``, in the order of
-        :meth:`identify`; for callers that want an entry's fields without a :class:`Match`."""
-        text = atr_text(atr)
-        found = [(self.index, MatchSource.LIST, n) for n in self.index.lookup(text)]
-        if self.local_index is not None:
-            local = self.local_index
-            found.extend((local, MatchSource.LOCAL, n) for n in local.lookup(text))
-        return found
-
     def identify(self, atr: bytes) -> tuple[Match, ...]:
         """Every entry matching ``atr``, as ATR_analysis finds them: the list's in file order,
         then the local additions' (``()`` when the card is unknown)."""

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from cardcheck.atr import decode, historical
+from cardcheck.atr import decode, jsonout
 from cardcheck.atr.decode import decode_atr
 from cardcheck.atr.jsonout import atr_json_text, atr_to_json
 from cardcheck.values import install_quick_inits
@@ -35,8 +35,8 @@ def main(argv: list[str]) -> int:
     best_json = float("inf")
     best_dumps = float("inf")
     for _ in range(ROUNDS):
-        historical.cache_clear()
-        decode._INTERFACE_CACHE.clear()
+        decode.cache_clear()
+        jsonout.cache_clear()
         start = time.perf_counter()
         infos = [decode_atr(atr) for atr in atrs]
         best_decode = min(best_decode, time.perf_counter() - start)

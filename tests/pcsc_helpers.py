@@ -72,13 +72,16 @@ def write_list(path: Path, entries: dict[str, str]) -> Path:
 
 
 def no_list_env(home: Path) -> dict[str, str]:
-    """An environment where cardcheck finds no ATR list anywhere."""
-    return cli_env(
+    """An environment where cardcheck finds no ATR list anywhere (whatever the caller's
+    environment names: CARDCHECK_DB is dropped)."""
+    env = cli_env(
         HOME=str(home),
         XDG_CACHE_HOME=str(home / "cache"),
         XDG_CONFIG_HOME=str(home / "config"),
         CARDCHECK_SYSTEM_LISTS="",
     )
+    env.pop("CARDCHECK_DB", None)
+    return env
 
 
 NO_SERVICE_ENV = {"PCSCLITE_CSOCK_NAME": "/nonexistent/pcscd.comm"}

@@ -6,9 +6,11 @@ result. :func:`encode_interface` writes the structure back (TS up to the last in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from cardcheck.atr import historical
 from cardcheck.atr.historical import decode_historical
 from cardcheck.atr.model import (
     AtrInfo,
@@ -175,7 +177,10 @@ def _levels(b: _Builder) -> Iterator[tuple[int, str, int, int | None]]:
         level += 1
 
 
-def _meaning_ta1(value: int, b: _Builder, offset: int) -> tuple[str, RateParameters]:
+@functools.lru_cache(maxsize=256)
+def _meaning_ta1(value: int, offset: int) -> tuple[str, RateParameters, tuple[Finding, ...]]:
+    """Meaning, rate parameters and findings of TA1 ``value``: cached, as a list of ATRs holds
+    few distinct TA1 values (the values are immutable and shared)."""
     fi_code, di_code = value >> 4, value & 0x0F
     fi_entry = FI_TABLE.get(fi_code)
     di = DI_TABLE.get(di_code)
@@ -190,23 +195,28 @@ def _meaning_ta1(value: int, b: _Builder, offset: int) -> tuple[str, RateParamet
         parts.append(f"fmax {_fmt_mhz(fmax)}")
     if fi is not None and di is not None:
         parts.append(f"{fi / di:g} clocks per etu")
+    findings: list[Finding] = []
     if fi is None:
-        b.add(
-            Severity.WARNING,
-            "rfu-value",
-            f"TA1 {value:02X}: FI={fi_code:X} is reserved for future use (no Fi, no fmax)",
-            offset,
-            "the card's speed is unknown: readers will stay at 372/1, or refuse it",
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                "rfu-value",
+                f"TA1 {value:02X}: FI={fi_code:X} is reserved for future use (no Fi, no fmax)",
+                offset,
+                "the card's speed is unknown: readers will stay at 372/1, or refuse it",
+            )
         )
     if di is None:
-        b.add(
-            Severity.WARNING,
-            "rfu-value",
-            f"TA1 {value:02X}: DI={di_code:X} is reserved for future use (no Di)",
-            offset,
-            "the card's speed is unknown: readers will stay at 372/1, or refuse it",
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                "rfu-value",
+                f"TA1 {value:02X}: DI={di_code:X} is reserved for future use (no Di)",
+                offset,
+                "the card's speed is unknown: readers will stay at 372/1, or refuse it",
+            )
         )
-    return "clock rate: " + ", ".join(parts), rate
+    return "clock rate: " + ", ".join(parts), rate, tuple(findings)
 
 
 def _meaning_ta2(value: int, b: _Builder, offset: int) -> tuple[str, SpecificMode]:
@@ -251,7 +261,9 @@ def _meaning_tc1(value: int) -> str:
     return f"extra guard time N={value}: {12 + value} etu between characters"
 
 
+@functools.lru_cache(maxsize=1024)
 def _meaning_td(value: int, level: int) -> str:
+    """Meaning of TD``level`` ``value``: cached, as the same few TD bytes recur."""
     t = value & 0x0F
     nxt = _next_level_names(value & 0xF0, level + 1)
     if t == 15:
@@ -347,6 +359,16 @@ def decode_atr(data: bytes) -> AtrInfo:
     b.truncated = iface.truncated
     b.interface_complete = iface.complete
     return _finish(b, convention, ts, t0, k, iface)
+
+
+def cache_clear() -> None:
+    """Forget every decoding cached so far (the interface bytes', the historical bytes' and the
+    shared TCK verdicts): a fresh start, as in a new process (tests and benchmarks)."""
+    _INTERFACE_CACHE.clear()
+    _VALID_TCKS.clear()
+    _meaning_ta1.cache_clear()
+    _meaning_td.cache_clear()
+    historical.cache_clear()
 
 
 _INTERFACE_CACHE: dict[bytes, _Interface] = {}
@@ -478,7 +500,8 @@ def _decode_interface(data: bytes) -> _Interface:
             elif t not in (0, 1, 15):
                 meaning += " (not a common protocol)"
         elif level == 1 and kind == "TA":
-            meaning, rate = _meaning_ta1(value, b, offset)
+            meaning, rate, found = _meaning_ta1(value, offset)
+            b.findings.extend(found)
         elif level == 1 and kind == "TB":
             vpp_tb1 = value
             meaning = _meaning_tb(value, 1)

@@ -684,58 +684,15 @@ class _Decoder:
 
     def pcsc_part3(self) -> int:
         """Decode ``4F 0C <AID>`` after the category byte; return where compact-TLV resumes."""
-        data = self.data
-        aid = data[3:15]
-        complete = len(aid) == 12
-        storage: StorageCard | None = None
-        decoded: Decoded
-        if complete:
-            ss = aid[5]
-            nn = int.from_bytes(aid[6:8], "big")
-            storage = StorageCard(
-                standard_code=ss,
-                standard=pcsc_part3.standard_name(ss),
-                card_name_code=nn,
-                card_name=pcsc_part3.card_name(nn),
-                rfu=aid[8:12],
-                offset=self.base + 8,
-            )
-            decoded = storage
-            meaning = f"PC/SC Part 3 storage card: {storage.meaning}"
-            if storage.rfu != bytes(4):
-                self.info(
-                    "historical-pcsc-rfu",
-                    "The four reserved bytes of the PC/SC Part 3 AID are not zero.",
-                    11,
-                )
-        else:
-            decoded = decode_aid(aid)
-            meaning = "PC/SC Part 3 AID, cut short"
-            self.warn(
-                "historical-tlv-overrun",
-                f"The PC/SC Part 3 AID at historical byte 1 declares 12 bytes "
-                f"but only {len(aid)} remain.",
-                1,
-            )
-        self.objects.append(
-            TlvObject(
-                tag=PCSC_AID_HEADER,
-                name="application identifier (PC/SC Part 3)",
-                length=12,
-                value=aid,
-                complete=complete,
-                meaning=meaning,
-                decoded=decoded,
-                offset=self.base + 1,
-            )
-        )
-        self.aid = decode_aid(aid)
-        self.storage = storage
+        obj, findings, self.aid, self.storage = _pcsc_part3_object(self.data[3:15], self.base)
+        self.objects.append(obj)
+        self.findings.extend(findings)
         return 15
 
     def compact_tlv(self, start: int, end: int) -> None:
         """Decode compact-TLV objects in ``data[start:end]``."""
         data = self.data
+        base = self.base
         objects = self.objects
         i = start
         while i < end:
@@ -752,98 +709,197 @@ class _Decoder:
                 )
                 i = run
                 continue
-            tag, length = header >> 4, header & 0x0F
-            after = i + 1 + length
-            value = data[i + 1 : min(after, end)]
-            complete = len(value) == length
-            name = TAG_NAMES.get(tag)
-            if not complete:
-                self.warn(
-                    "historical-tlv-overrun",
-                    f"Compact-TLV object {header:02X} ({name or f'tag {tag:X}'}) declares "
-                    f"{length} bytes but only {len(value)} remain.",
-                    i,
-                    "Usually harmless: the reader ignores historical bytes, but software that "
-                    "reads them to identify the card may be misled.",
-                )
-            meaning, decoded = self.interpret(tag, value, complete, i, is_last=after >= end)
-            # Positional, in field order (tag, name, length, value, complete, meaning, decoded,
-            # offset): quicker than keywords for the most frequent value of a list of ATRs.
-            objects.append(
-                TlvObject(tag, name, length, value, complete, meaning, decoded, self.base + i)
+            after = i + 1 + (header & 0x0F)
+            obj, found = _tlv_object(
+                header, data[i + 1 : after if after < end else end], base + i, after >= end
             )
+            objects.append(obj)
+            if found:
+                self.findings.extend(found)
+            decoded = obj.decoded
+            if decoded is not None:
+                if isinstance(decoded, CardServiceData):
+                    self.service = decoded
+                elif isinstance(decoded, CardCapabilities):
+                    self.capabilities = decoded
+                elif isinstance(decoded, StatusIndicator):
+                    self.status = decoded
+                elif isinstance(decoded, ApplicationIdentifier):
+                    self.aid = decoded
             i = after
 
-    def interpret(
-        self, tag: int, value: bytes, complete: bool, index: int, *, is_last: bool
-    ) -> tuple[str, Decoded | None]:
-        """Meaning and structured decode of one object's value."""
-        if not complete:
-            return f"truncated: {_spaced(value)}" if value else "truncated: no value", None
-        if tag == 0x3:
-            if len(value) != 1:
-                self.warn(
+
+# One compact-TLV object is a pure function of its header, its value, its place in the ATR and
+# whether it ends the historical bytes: cards of a family share their objects (and their JSON
+# text, kept by identity), so each is decoded once.
+
+
+@functools.lru_cache(maxsize=4096)
+def _tlv_object(
+    header: int, value: bytes, offset: int, is_last: bool
+) -> tuple[TlvObject, tuple[Finding, ...]]:
+    """The object with ``header`` at ATR ``offset`` whose value bytes present are ``value``,
+    and the findings about it in order."""
+    tag, length = header >> 4, header & 0x0F
+    complete = len(value) == length
+    name = TAG_NAMES.get(tag)
+    findings: list[Finding] = []
+    if not complete:
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                "historical-tlv-overrun",
+                f"Compact-TLV object {header:02X} ({name or f'tag {tag:X}'}) declares "
+                f"{length} bytes but only {len(value)} remain.",
+                offset,
+                "Usually harmless: the reader ignores historical bytes, but software that "
+                "reads them to identify the card may be misled.",
+            )
+        )
+    meaning, decoded = _interpret(tag, value, complete, offset, is_last, findings)
+    # Positional, in field order (tag, name, length, value, complete, meaning, decoded, offset).
+    obj = TlvObject(tag, name, length, value, complete, meaning, decoded, offset)
+    return obj, tuple(findings)
+
+
+def _interpret(
+    tag: int, value: bytes, complete: bool, offset: int, is_last: bool, findings: list[Finding]
+) -> tuple[str, Decoded | None]:
+    """Meaning and structured decode of the value of an object at ATR ``offset``; what is
+    wrong with it is added to ``findings``."""
+    if not complete:
+        return f"truncated: {_spaced(value)}" if value else "truncated: no value", None
+    if tag == 0x3:
+        if len(value) != 1:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
                     "historical-service-data-length",
                     f"Card service data should be 1 byte, found {len(value)}.",
-                    index,
+                    offset,
                 )
-            if not value:
-                return "empty", None
-            meaning, self.service = _service_data(value[0])
-            return meaning, self.service
-        if tag == 0x7:
-            if not 1 <= len(value) <= 3:
-                self.warn(
+            )
+        if not value:
+            return "empty", None
+        return _service_data(value[0])
+    if tag == 0x7:
+        if not 1 <= len(value) <= 3:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
                     "historical-capabilities-length",
                     f"Card capabilities should be 1 to 3 bytes, found {len(value)}.",
-                    index,
+                    offset,
                 )
-            if not value:
-                return "empty", None
-            meaning, self.capabilities = _card_capabilities(value[:3])
-            return meaning, self.capabilities
-        if tag == 0x8:
-            found = _status(value, self.base + index + 1)
-            if found is None:
-                self.warn(
+            )
+        if not value:
+            return "empty", None
+        return _card_capabilities(value[:3])
+    if tag == 0x8:
+        found = _status(value, offset + 1)
+        if found is None:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
                     "historical-status-length",
                     f"A status indicator is 1, 2 or 3 bytes, found {len(value)}.",
-                    index,
+                    offset,
                 )
-                return _spaced(value) or "empty", None
-            if not is_last:
-                self.info(
+            )
+            return _spaced(value) or "empty", None
+        if not is_last:
+            findings.append(
+                Finding(
+                    Severity.INFO,
                     "historical-status-not-last",
                     "The status indicator is not the last object of the historical bytes.",
-                    index,
+                    offset,
                 )
-            meaning, self.status = found
-            return meaning, self.status
-        if tag == 0x1:
-            country = value.hex().upper()[:3]
-            if len(country) == 3 and country.isdigit():
-                return f"ISO 3166-1 country {country} ({_spaced(value)})", None
-            return f"country code not in BCD ({_spaced(value)})", None
-        if tag == 0x2:
-            return f"issuer identification number {_digits(value)}", None
-        if tag == 0xF:
-            if not value:
-                return "empty", None
-            aid = decode_aid(value)
-            self.aid = aid
-            return aid.meaning, aid
-        if tag == 0x4 and len(value) == 1:
-            return f"first command: READ BINARY, Le {value[0]:02X}", None
-        if tag not in TAG_NAMES:
-            self.info(
+            )
+        return found
+    if tag == 0x1:
+        country = value.hex().upper()[:3]
+        if len(country) == 3 and country.isdigit():
+            return f"ISO 3166-1 country {country} ({_spaced(value)})", None
+        return f"country code not in BCD ({_spaced(value)})", None
+    if tag == 0x2:
+        return f"issuer identification number {_digits(value)}", None
+    if tag == 0xF:
+        if not value:
+            return "empty", None
+        aid = decode_aid(value)
+        return aid.meaning, aid
+    if tag == 0x4 and len(value) == 1:
+        return f"first command: READ BINARY, Le {value[0]:02X}", None
+    if tag not in TAG_NAMES:
+        findings.append(
+            Finding(
+                Severity.INFO,
                 "historical-unknown-tag",
                 f"Compact-TLV tag {tag:X} is not defined by ISO/IEC 7816-4.",
-                index,
+                offset,
             )
-        hex_value = _spaced(value)
-        if mostly_printable(value):
-            return f'{hex_value} ("{_text(value)}")', None
-        return hex_value, None
+        )
+    hex_value = _spaced(value)
+    if mostly_printable(value):
+        return f'{hex_value} ("{_text(value)}")', None
+    return hex_value, None
+
+
+@functools.lru_cache(maxsize=1024)
+def _pcsc_part3_object(
+    aid: bytes, base: int
+) -> tuple[TlvObject, tuple[Finding, ...], ApplicationIdentifier, StorageCard | None]:
+    """The PC/SC Part 3 AID ``aid`` (12 bytes, fewer when cut short) of historical bytes at
+    ATR offset ``base``: its object, the findings about it, the AID and the storage card."""
+    complete = len(aid) == 12
+    identifier = decode_aid(aid)
+    storage: StorageCard | None = None
+    decoded: Decoded
+    if complete:
+        ss = aid[5]
+        nn = int.from_bytes(aid[6:8], "big")
+        storage = StorageCard(
+            standard_code=ss,
+            standard=pcsc_part3.standard_name(ss),
+            card_name_code=nn,
+            card_name=pcsc_part3.card_name(nn),
+            rfu=aid[8:12],
+            offset=base + 8,
+        )
+        decoded = storage
+        meaning = f"PC/SC Part 3 storage card: {storage.meaning}"
+        finding = (
+            None
+            if storage.rfu == bytes(4)
+            else Finding(
+                Severity.INFO,
+                "historical-pcsc-rfu",
+                "The four reserved bytes of the PC/SC Part 3 AID are not zero.",
+                base + 11,
+            )
+        )
+    else:
+        decoded = identifier
+        meaning = "PC/SC Part 3 AID, cut short"
+        finding = Finding(
+            Severity.WARNING,
+            "historical-tlv-overrun",
+            f"The PC/SC Part 3 AID at historical byte 1 declares 12 bytes "
+            f"but only {len(aid)} remain.",
+            base + 1,
+        )
+    obj = TlvObject(
+        tag=PCSC_AID_HEADER,
+        name="application identifier (PC/SC Part 3)",
+        length=12,
+        value=aid,
+        complete=complete,
+        meaning=meaning,
+        decoded=decoded,
+        offset=base + 1,
+    )
+    return obj, () if finding is None else (finding,), identifier, storage
 
 
 # Service data, capabilities and status bytes recur across the cards of a list: their decodes
@@ -880,6 +936,8 @@ def decode_historical(data: bytes, offset: int) -> HistoricalInfo:
 def cache_clear() -> None:
     """Forget cached results; needed only when the PC/SC Part 3 tables change (tests)."""
     _decode_historical_cached.cache_clear()
+    _tlv_object.cache_clear()
+    _pcsc_part3_object.cache_clear()
     _service_data.cache_clear()
     _card_capabilities.cache_clear()
     _status.cache_clear()
@@ -906,7 +964,8 @@ def _decode_historical_cached(data: bytes, offset: int) -> HistoricalInfo:
             d.compact_tlv(1, len(data))
         else:
             d.compact_tlv(1, len(data) - 3)
-            d.status = decode_status(data[-3:], offset + len(data) - 3)
+            found = _status(data[-3:], offset + len(data) - 3)
+            d.status = None if found is None else found[1]
     elif data[0] == 0x80:
         category = HistoricalCategory.COMPACT_TLV
         start = 1

@@ -25,6 +25,7 @@ from cardcheck.atr.historical import (
     HistoricalInfo,
     StatusIndicator,
     StorageCard,
+    TlvObject,
 )
 from cardcheck.atr.model import AtrInfo, InterfaceByte, Tck
 from cardcheck.errors import CardcheckError
@@ -192,6 +193,13 @@ def _shared_text(value: _Value, write: Callable[[_Value], str]) -> str:
     return text
 
 
+def cache_clear() -> None:
+    """Forget every JSON text kept so far: a fresh start, as in a new process (benchmarks)."""
+    _TEXTS.clear()
+    _SETTINGS_TEXTS.clear()
+    _BYTE_TEXTS.clear()
+
+
 _TEXTS: dict[int, tuple[object, str]] = {}
 """id(value) -> (that value, its JSON text)."""
 _TEXTS_SIZE = 4096
@@ -199,17 +207,27 @@ _TEXTS_SIZE = 4096
 
 
 def _interface_text(interface: tuple[InterfaceByte, ...]) -> str:
-    return (
-        "["
-        + ", ".join(
-            [
-                f'{{"name": "{ib.name}", "offset": {ib.offset}, "value": "{ib.value:02X}", '
-                f'"protocol": {_n(ib.protocol)}, "meaning": {_quote(ib.meaning)}}}'
-                for ib in interface
-            ]
+    return "[" + ", ".join([_interface_byte_text(ib) for ib in interface]) + "]"
+
+
+def _interface_byte_text(ib: InterfaceByte) -> str:
+    """The text of one interface byte, kept by what it shows: the ATRs of a list that do not
+    start alike still share most of their interface bytes (TD1 80 at offset 2, ...)."""
+    key = (ib.name, ib.offset, ib.value, ib.protocol, ib.meaning)
+    text = _BYTE_TEXTS.get(key)
+    if text is None:
+        text = (
+            f'{{"name": "{ib.name}", "offset": {ib.offset}, "value": "{ib.value:02X}", '
+            f'"protocol": {_n(ib.protocol)}, "meaning": {_quote(ib.meaning)}}}'
         )
-        + "]"
-    )
+        if len(_BYTE_TEXTS) >= _TEXTS_SIZE:
+            _BYTE_TEXTS.clear()
+        _BYTE_TEXTS[key] = text
+    return text
+
+
+_BYTE_TEXTS: dict[tuple[str, int, int, int | None, str], str] = {}
+"""(name, offset, value, protocol, meaning) of an interface byte -> its JSON text."""
 
 
 def _tck_text(tck: Tck) -> str:
@@ -291,22 +309,21 @@ def _decoded_text_of(d: Decoded) -> str:
     return _storage_text(d)
 
 
+def _object_text(o: TlvObject) -> str:
+    return (
+        f'{{"tag": "{o.tag:X}", "name": {_q(o.name)}, "length": {o.length}, '
+        f'"value": "{o.value.hex().upper()}", '
+        f'"complete": {"true" if o.complete else "false"}, '
+        f'"meaning": {_quote(o.meaning)}, "decoded": {_decoded_text(o.decoded)}, '
+        f'"offset": {o.offset}}}'
+    )
+
+
 def historical_json_text(h: HistoricalInfo) -> str:
     """``json.dumps(h.to_json(), ensure_ascii=False)``."""
-    objects = (
-        ", ".join(
-            [
-                f'{{"tag": "{o.tag:X}", "name": {_q(o.name)}, "length": {o.length}, '
-                f'"value": "{o.value.hex().upper()}", '
-                f'"complete": {"true" if o.complete else "false"}, '
-                f'"meaning": {_quote(o.meaning)}, "decoded": {_decoded_text(o.decoded)}, '
-                f'"offset": {o.offset}}}'
-                for o in h.objects
-            ]
-        )
-        if h.objects
-        else ""
-    )
+    # Cards of a family share their compact-TLV objects (the decoder keeps them by bytes and
+    # place): the text of each is made once.
+    objects = ", ".join([_shared_text(o, _object_text) for o in h.objects])
     caps = h.card_capabilities
     return (
         f'{{"raw": "{h.raw.hex().upper()}", "offset": {h.offset}, '

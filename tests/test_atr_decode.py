@@ -490,3 +490,23 @@ def test_golden_json(name: str) -> None:
 def test_golden_dir_has_no_strays() -> None:
     on_disk = {p.stem for p in GOLDEN_DIR.glob("*.json")}
     assert on_disk == set(GOLDEN)
+
+
+def test_cache_clear_forgets_every_shared_decoding() -> None:
+    from cardcheck.atr import decode, historical, jsonout
+
+    data = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
+    first = decode.decode_atr(data)
+    text = jsonout.atr_json_text(first)
+    assert decode._INTERFACE_CACHE
+    decode.cache_clear()
+    jsonout.cache_clear()
+    assert not decode._INTERFACE_CACHE
+    assert decode._meaning_ta1.cache_info().currsize == 0
+    assert historical._decode_historical_cached.cache_info().currsize == 0
+    assert historical._pcsc_part3_object.cache_info().currsize == 0
+    assert not jsonout._TEXTS and not jsonout._SETTINGS_TEXTS and not jsonout._BYTE_TEXTS
+    again = decode.decode_atr(data)
+    assert again == first and again is not first
+    assert again.historical_info is not first.historical_info  # decoded anew
+    assert jsonout.atr_json_text(again) == text

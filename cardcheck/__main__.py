@@ -19,8 +19,10 @@ def main() -> None:
     except KeyboardInterrupt:
         # Ctrl-C: no traceback. Whatever was open is closed on the way out (PC/SC contexts,
         # worker processes of a long --file), and a db update replaces the list atomically.
+        from cardcheck.errors import ExitCode
+
         sys.stderr.write("cardcheck: interrupted\n")
-        code = 130  # ExitCode.INTERRUPTED, without importing cardcheck.errors here
+        code = int(ExitCode.INTERRUPTED)
     sys.exit(code)
 
 

@@ -88,7 +88,7 @@ def run_parts(line_count: int, jobs: int, work: Work, write: Callable[[str], obj
                 worker.pid = None
                 if code in (0, 1) and worker.output is not None:
                     failed |= code == 1
-                    _copy(worker.output, write)
+                    _copy(worker.output, write, encoding, errors)
                 else:
                     failed |= work(worker.start, worker.stop, write)
             return failed
@@ -152,8 +152,9 @@ def _stop_worker(pid: int) -> None:
         pass
 
 
-def _copy(output: BinaryIO, write: Callable[[str], object]) -> None:
-    """Copy a worker's output: as bytes when ``write`` is stdout's own, else as text."""
+def _copy(output: BinaryIO, write: Callable[[str], object], encoding: str, errors: str) -> None:
+    """Copy a worker's output, written in ``encoding`` (stdout's): as bytes when ``write`` is
+    stdout's own, else decoded to text."""
     stdout = sys.stdout
     buffer = getattr(stdout, "buffer", None)
     output.seek(0)  # the worker moved the offset it shares with this process
@@ -163,8 +164,6 @@ def _copy(output: BinaryIO, write: Callable[[str], object]) -> None:
             buffer.write(chunk)
         buffer.flush()
         return
-    encoding = getattr(stdout, "encoding", None) or "utf-8"
-    errors = getattr(stdout, "errors", None) or "strict"
     decoder = codecs.getincrementaldecoder(encoding)(errors)
     while chunk := output.read(1 << 20):
         write(decoder.decode(chunk))

@@ -113,13 +113,21 @@ def test_a_failure_in_the_parent_stops_the_workers() -> None:
 # spread over every part, and a command-line ATR first.
 
 
+def _list_atrs() -> list[str]:
+    """The literal ATR lines of the real list (3B or 3F, hex and spaces only)."""
+    return [
+        line
+        for line in LIST.read_text(encoding="utf-8").splitlines()
+        if line[:2] in ("3B", "3F") and all(c in "0123456789ABCDEF " for c in line)
+    ]
+
+
 def _atr_file(tmp_path: Path) -> Path:
     lines = []
-    for number, line in enumerate(LIST.read_text(encoding="utf-8").splitlines()):
-        if line and line[0] in "3" and all(c in "0123456789ABCDEF " for c in line):
-            lines.append(line)
-            if number % 97 == 0:
-                lines.extend(["not hex", "", "# a comment", line[:5]])
+    for number, line in enumerate(_list_atrs()):
+        lines.append(line)
+        if number % 97 == 0:
+            lines.extend(["not hex", "", "# a comment", line[:5]])
     path = tmp_path / "atrs.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert len(lines) > 3000
@@ -190,10 +198,8 @@ def test_cli_reader_closing_early_ends_every_process(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_every_process_with_exit_130(tmp_path: Path) -> None:
-    lines = (LIST.read_text(encoding="utf-8").splitlines()) * 4
-    atrs = [x for x in lines if x[:2] in ("3B", "3F") and all(c in "0123456789ABCDEF " for c in x)]
     path = tmp_path / "many.txt"
-    path.write_text("\n".join(atrs * 3) + "\n", encoding="utf-8")
+    path.write_text("\n".join(_list_atrs() * 12) + "\n", encoding="utf-8")
     command = [sys.executable, "-m", "cardcheck", "atr", "--file", str(path), "--json"]
     with subprocess.Popen(
         [*command, "--db", str(LIST), "--jobs", "2"],
@@ -211,10 +217,8 @@ def test_ctrl_c_stops_every_process_with_exit_130(tmp_path: Path) -> None:
 
 
 def test_workers_stop_when_the_first_process_is_killed(tmp_path: Path) -> None:
-    lines = LIST.read_text(encoding="utf-8").splitlines()
-    atrs = [x for x in lines if x[:2] in ("3B", "3F") and all(c in "0123456789ABCDEF " for c in x)]
     path = tmp_path / "huge.txt"
-    path.write_text("\n".join(atrs * 120) + "\n", encoding="utf-8")  # seconds for each part
+    path.write_text("\n".join(_list_atrs() * 120) + "\n", encoding="utf-8")  # seconds a part
     command = [sys.executable, "-m", "cardcheck", "atr", "--file", str(path), "--json"]
     with subprocess.Popen(
         [*command, "--db", str(LIST), "--jobs", "3", "--no-db"], stdout=subprocess.PIPE

@@ -8,7 +8,9 @@ reason: ``make test`` installs pcscd and vsmartcard-vpcd, so a missing stack is 
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,15 +25,23 @@ READER_1 = reader_name(VPCD_PORT + 1)
 VCardFactory = Callable[..., VirtualCard]
 
 
+VPCD_LOCK = Path("/tmp/cardcheck-vpcd.lock")
+"""Held while a test run uses pcscd and the vpcd readers: two runs on one machine (two
+checkouts, a developer and CI) take turns instead of inserting cards into each other's readers
+or stopping each other's pcscd."""
+
+
 @pytest.fixture(scope="session")
 def pcscd() -> Iterator[Pcscd]:
     """A pcscd with the vpcd readers; ``pcscd.started`` says whether the tests own it."""
-    service = Pcscd()
-    service.start()  # an EnvironmentProblem here fails the test with its hint
-    try:
-        yield service
-    finally:
-        service.stop()
+    with VPCD_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        service = Pcscd()
+        service.start()  # an EnvironmentProblem here fails the test with its hint
+        try:
+            yield service
+        finally:
+            service.stop()
 
 
 @pytest.fixture

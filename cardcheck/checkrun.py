@@ -132,6 +132,8 @@ class _Runner:
         self.capabilities: ReaderCapabilities | None = None
         self.compat: CompatReport | None = None
         self.latency: LatencyStats | None = None
+        self.stuck: CardcheckError | None = None
+        """A call on the reader that got no answer in time: further connects would wait too."""
 
     # -- bookkeeping -------------------------------------------------------------------
     def add(self, stage: str, status: CheckStatus, message: str, advice: str | None = None) -> None:
@@ -219,19 +221,25 @@ class _Runner:
             )
         names = ", ".join(s.name for s in states)
         if self.options.reader is not None:
-            chosen = [s for s in states if s.name == self.options.reader] or [
-                s for s in states if self.options.reader.lower() in s.name.lower()
-            ]
-            if not chosen:
-                raise self.stop_env(
+            from cardcheck.errors import InputError
+            from cardcheck.pcsc.model import match_reader
+
+            chosen = match_reader([s.name for s in states], self.options.reader)
+            if chosen is None:
+                self.add(
                     "readers",
-                    EnvironmentProblem(
-                        f"no reader named {self.options.reader!r}",
-                        f"readers seen: {names}; give one of them (or part of its name)",
-                    ),
+                    CheckStatus.FAIL,
+                    f"no reader matches --reader {self.options.reader!r}",
+                    f"readers seen: {names}",
+                )
+                raise InputError(
+                    f"--reader {self.options.reader!r} matches none of the readers: {names}",
+                    "give a reader's name or a part of it that only one name has "
+                    "(`cardcheck readers` lists them)",
+                    code="unknown-reader",
                 )
             self.add("readers", CheckStatus.PASS, f"{len(states)} reader(s): {names}")
-            target = chosen[0]
+            target = next(s for s in states if s.name == chosen)
         else:
             self.add("readers", CheckStatus.PASS, f"{len(states)} reader(s): {names}")
             with_card = [s for s in states if s.card_present]
@@ -244,7 +252,7 @@ class _Runner:
 
         state = target.state
         if reader_state.EXCLUSIVE in state:
-            raise self.stop_env(
+            stop = self.stop_env(
                 "card",
                 EnvironmentProblem(
                     f"another program holds the card in {target.name!r} exclusively",
@@ -252,6 +260,10 @@ class _Runner:
                     "scdaemon`; a browser or a card middleware) and run the check again",
                 ),
             )
+            if target.atr:
+                # pcscd gives the ATR in the reader state: decode and identify it anyway.
+                self.decode_and_identify(target)
+            raise stop
         if reader_state.MUTE in state:
             self.add(
                 "card",
@@ -332,10 +344,14 @@ class _Runner:
 
     def reader_capabilities(self, pcsc: PcscContext, reader: str) -> None:
         from cardcheck.compat.sysfs import capabilities_for_channel_id
+        from cardcheck.pcsc.errors import STUCK_CODES as STUCK
+        from cardcheck.pcsc.errors import PcscError
 
         try:
             attributes = pcsc.reader_attributes(reader)
         except CardcheckError as err:
+            if isinstance(err, PcscError) and err.code in STUCK:
+                self.stuck = err  # connecting would wait again: the protocol stage stops
             self.add("reader-capabilities", CheckStatus.SKIP, err.message, err.hint)
             return
         caps = capabilities_for_channel_id(attributes.channel_id, name=reader)
@@ -393,9 +409,13 @@ class _Runner:
             self.add("compatibility", status, worst.message, worst.advice)
 
     def connect_protocols(self, pcsc: PcscContext, reader: str) -> CardConnection:
+        from cardcheck.pcsc.errors import STUCK_CODES as STUCK
+        from cardcheck.pcsc.errors import PcscError
         from cardcheck.pcsc.model import Protocol
 
         assert self.atr is not None
+        if self.stuck is not None:
+            raise self.stop_env("protocol", self.stuck)
         offered = [p for p in self.atr.protocols if p in (0, 1)]
         by_number = {0: Protocol.T0, 1: Protocol.T1}
         worked: list[str] = []
@@ -405,6 +425,8 @@ class _Runner:
                 with pcsc.connect(reader, (by_number[number],)) as card:
                     worked.append(str(card.active_protocol or by_number[number]))
             except CardcheckError as err:
+                if isinstance(err, PcscError) and err.code in STUCK:
+                    raise self.stop_env("protocol", err) from err
                 failed.append(f"T={number}: {err.message}")
         try:
             card = pcsc.connect(reader)
@@ -468,7 +490,10 @@ class _Runner:
                 _data, sw1, sw2 = card.transmit(apdu)
             except CardcheckError as err:
                 raise self.stop_env("latency", err) from err
-            samples.append((time.perf_counter() - start) * 1000.0)
+            # The adapter times the PC/SC call itself (its worker thread's hand-over excluded).
+            seconds = card.last_seconds
+            elapsed = time.perf_counter() - start if seconds is None else seconds
+            samples.append(elapsed * 1000.0)
             words.append(f"{sw1:02X}{sw2:02X}")
         stats = latency_stats(_hex(apdu) or "", samples, words)
         self.latency = stats

@@ -66,6 +66,9 @@ def run(argv: list[str]) -> int:
     try:
         app(args=argv, prog_name="cardcheck")
     except SystemExit as ex:
+        if _interrupted(ex):
+            # typer turns Ctrl-C into a silent exit 130: let __main__ say "interrupted".
+            raise KeyboardInterrupt from None
         code = ex.code
         if code is None:
             return int(ExitCode.OK)
@@ -77,3 +80,15 @@ def run(argv: list[str]) -> int:
         # Whoever read our stdout went away (e.g. `| head`): not an error of ours.
         return int(ExitCode.OK)
     return int(ExitCode.OK)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused (directly or through its chain) by a KeyboardInterrupt."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

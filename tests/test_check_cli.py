@@ -138,9 +138,9 @@ def test_card_removed_during_the_check(vcard: VCardFactory) -> None:
 
 def test_unknown_reader_name(pcscd: Pcscd) -> None:
     proc = check("--reader", "No Such Reader 99")
-    assert proc.returncode == 3
-    assert "no reader named 'No Such Reader 99'" in proc.stdout
-    assert "Virtual PCD 00 00" in proc.stdout
+    assert proc.returncode == 2  # the --reader rule: no match is a usage error
+    assert "--reader 'No Such Reader 99' matches none of the readers" in proc.stderr
+    assert "Virtual PCD 00 00" in proc.stderr
 
 
 def test_service_down() -> None:
@@ -160,6 +160,7 @@ def test_bad_apdu_is_a_usage_error() -> None:
     proc = check("--apdu", "00 A4 ZZ")
     assert proc.returncode == 2
     assert "ZZ" in proc.stderr
+    assert "is not hex" in proc.stderr and "ATR" not in proc.stderr
     short = check("--apdu", "00A4")
     assert short.returncode == 2
     assert "too short" in short.stderr
@@ -175,3 +176,9 @@ def test_card_held_exclusively_by_another_program(vcard: VCardFactory) -> None:
     assert card["status"] == "fail"
     assert "exclusively" in card["message"]
     assert "scdaemon" in card["advice"]
+    # The ATR comes from the reader state: still decoded and identified.
+    got = statuses(report)
+    assert got["atr"] == "pass" and got["identify"] == "pass"
+    assert report["atr"]["atr"] == "3B F8 13 00 00 81 31 FE 15 59 75 62 69 6B 65 79 34 D4"
+    assert any("Yubikey" in d for m in report["atr"]["identified"] for d in m["descriptions"])
+    assert got["protocol"] == got["latency"] == "skip"

@@ -16,7 +16,10 @@ def check(
         typer.Option(
             "--reader",
             metavar="NAME",
-            help="Check this reader (full name or part of it); default: the first holding a card.",
+            help=(
+                "Check this reader: its exact name, or a prefix or part of it that only one "
+                "reader has (else exit 2); default: the first reader holding a card."
+            ),
         ),
     ] = None,
     json_output: Annotated[
@@ -27,7 +30,11 @@ def check(
         typer.Option(
             "--apdu",
             metavar="HEX",
-            help="Read-only command to time instead of SELECT MF (00 A4 00 00 02 3F 00).",
+            help=(
+                "Read-only command to time instead of SELECT MF (00 A4 00 00 02 3F 00); only "
+                "SELECT, READ BINARY, READ RECORD, GET DATA and GET RESPONSE of class 00-0F "
+                "are sent, anything else is refused (exit 2)."
+            ),
         ),
     ] = None,
     count: Annotated[
@@ -41,24 +48,21 @@ def check(
     Stages: service, readers, card, atr, identify, reader-capabilities, compatibility,
     protocol, warm-reset, latency. Progress goes to stderr.
 
-    Exit codes: 0 pass or warn (1 for warn with --strict); 1 fail; 2 usage; 3 environment
-    (no PC/SC service, no reader, no card, card removed during the check).
+    Exit codes: 0 pass or warn (1 for warn with --strict); 1 fail; 2 usage (an APDU not on
+    the read-only allowlist, a --reader that matches no reader or several); 3 environment
+    (no PC/SC service, no reader, no card, card removed, or a reader or card that did not
+    answer within a few seconds, e.g. held in another program's transaction).
     """
     import sys
 
-    from cardcheck.atr.parse_hex import parse_atr_text
     from cardcheck.checkrun import DEFAULT_APDU, CheckOptions, run_check
-    from cardcheck.errors import InputError
+    from cardcheck.pcsc.apdus import check_apdu, parse_apdu_text
     from cardcheck.render.check import print_progress, render_check
 
     command = DEFAULT_APDU
     if apdu is not None:
-        command = parse_atr_text([apdu])
-        if len(command) < 4:
-            raise InputError(
-                f"--apdu {apdu!r} is too short for a command APDU (at least CLA INS P1 P2)",
-                "give a read-only command in hex, e.g. --apdu '00 A4 00 00 02 3F 00'",
-            )
+        # Refused here, before any PC/SC call: only the read-only allowlist may reach a card.
+        command = check_apdu(parse_apdu_text(apdu)).raw
     options = CheckOptions(reader=reader, apdu=command, count=count, db_path=db)
     report = run_check(options, progress=print_progress(sys.stderr))
     if json_output:

@@ -17,6 +17,7 @@ from cardcheck.cli import DbOption, app
 if TYPE_CHECKING:
     from cardcheck.db import Database, Match
     from cardcheck.pcsc.adapter import PcscContext
+    from cardcheck.pcsc.errors import PcscError
     from cardcheck.pcsc.model import ReaderInfo, ReaderReport
 
 
@@ -54,21 +55,36 @@ class Identifier:
         return self._database.identify(atr)
 
 
-def report_for(pcsc: PcscContext, info: ReaderInfo, identifier: Identifier) -> ReaderReport:
+def report_for(
+    pcsc: PcscContext,
+    info: ReaderInfo,
+    identifier: Identifier,
+    stuck: list[PcscError] | None = None,
+) -> ReaderReport:
     """Everything about one reader: attributes, and for a usable card its protocol and identity.
 
     Connects in SHARED mode only, and not at all to a card held exclusively or a mute card.
+    A reader that does not answer in time (a card in another program's transaction, a stuck
+    driver) gets a note, and its error is appended to ``stuck``.
     """
+    from cardcheck.pcsc.errors import STUCK_CODES as STUCK
     from cardcheck.pcsc.errors import PcscError
     from cardcheck.pcsc.model import ReaderAttributes, ReaderReport, ReaderState
 
-    try:
-        attributes = pcsc.reader_attributes(info.name)
-    except PcscError:
-        attributes = ReaderAttributes()
     protocol = None
     note = None
-    if ReaderState.MUTE in info.state:
+    try:
+        attributes = pcsc.reader_attributes(info.name)
+    except PcscError as err:
+        attributes = ReaderAttributes()
+        if err.code in STUCK:
+            # The reader did not answer in time: connecting again would only wait again.
+            note = f"{err.message}; attributes and protocol not read"
+            if stuck is not None:
+                stuck.append(err)
+    if note is not None:
+        pass
+    elif ReaderState.MUTE in info.state:
         note = (
             "the card gives no ATR (mute): reinsert it, clean its contacts, check that the "
             "reader gives its voltage"
@@ -83,6 +99,8 @@ def report_for(pcsc: PcscContext, info: ReaderInfo, identifier: Identifier) -> R
                 protocol = card.active_protocol
         except PcscError as err:
             note = err.message
+            if err.code in STUCK and stuck is not None:
+                stuck.append(err)
     identified = () if ReaderState.MUTE in info.state else identifier.identify(info.atr)
     return ReaderReport(
         info=info, protocol=protocol, identified=identified, attributes=attributes, note=note
@@ -100,16 +118,21 @@ def readers(
 
     Reads states without disturbing other programs: it connects in shared mode only, and not
     at all to a card another program holds exclusively. Exit 3 when the PC/SC service is not
-    running or sees no reader.
+    running or sees no reader, and (after the list) when a reader did not answer within a few
+    seconds: a card in another program's transaction, or an unresponsive reader or card.
     """
     from cardcheck.pcsc.adapter import open_context
     from cardcheck.pcsc.errors import PcscResult, translate
     from cardcheck.render.readers import ReadersFormat, render_readers
 
     identifier = Identifier(db)
+    stuck: list[PcscError] = []
     with open_context() as pcsc:
         infos = pcsc.reader_states()
         if not infos:
             raise translate(PcscResult.NO_READERS_AVAILABLE, "SCardListReaders")
-        reports = [report_for(pcsc, info, identifier) for info in infos]
+        reports = [report_for(pcsc, info, identifier, stuck) for info in infos]
     render_readers(reports, ReadersFormat.JSON if json_output else ReadersFormat.HUMAN)
+    if stuck:
+        # Everything else was listed; the first reader that did not answer is the error (3).
+        raise stuck[0]

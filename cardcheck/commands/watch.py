@@ -6,6 +6,7 @@ wait is bounded (1 s) only so that --timeout and Ctrl-C are honoured promptly.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Iterator
@@ -55,17 +56,31 @@ def watch_events(
 ) -> Iterator[Event]:
     """The initial state of each reader, then every change, until ``timeout`` seconds passed.
 
-    ``reader`` limits the events to that reader (it may be plugged in later).
+    ``reader`` limits the events to the reader it names (:func:`match_reader`: the exact name,
+    else a unique prefix, else a unique part); when no reader matches yet, the first one
+    plugged in that matches is watched. Several matching readers: InputError (exit 2).
     """
-    from cardcheck.pcsc.model import events_between, initial_event
+    from cardcheck.pcsc.model import events_between, initial_event, match_reader
+
+    chosen: list[str] = []  # the reader --reader resolved to, once it is plugged in
 
     def wanted(infos: tuple[ReaderInfo, ...]) -> dict[str, ReaderInfo]:
-        return {i.name: i for i in infos if reader is None or i.name == reader}
+        if reader is None:
+            return {i.name: i for i in infos}
+        if not chosen:
+            name = match_reader([i.name for i in infos], reader)
+            if name is None:
+                return {}
+            chosen.append(name)
+        return {i.name: i for i in infos if i.name == chosen[0]}
 
     deadline = None if timeout is None else time.monotonic() + timeout
     known = wanted(pcsc.reader_states())
-    if reader is not None and reader not in known:
-        print(f"cardcheck: waiting for the reader {reader!r} to appear", file=sys.stderr)
+    if reader is not None and not known:
+        print(
+            f"cardcheck: no reader matches {reader!r} yet; waiting for one to be plugged in",
+            file=sys.stderr,
+        )
     elif not known:
         print("cardcheck: no reader yet; waiting for one to be plugged in", file=sys.stderr)
     for info in known.values():
@@ -84,6 +99,30 @@ def watch_events(
         known = current
 
 
+MAX_TIMEOUT = 365 * 24 * 3600.0
+"""The largest ``--timeout`` (a year): beyond it, leave --timeout out."""
+
+
+def watch_timeout_seconds(value: float | None) -> float | None:
+    """``--timeout`` checked: a finite number of seconds from 0 to :data:`MAX_TIMEOUT`.
+
+    Raises InputError (exit 2) for NaN, infinities and values out of range. (Local to watch;
+    cardcheck.options holds the shared validators of the other commands.)
+    """
+    from cardcheck.errors import InputError
+
+    if value is None:
+        return None
+    if not math.isfinite(value) or not 0.0 <= value <= MAX_TIMEOUT:
+        raise InputError(
+            f"--timeout {value!r} is not a number of seconds from 0 to {MAX_TIMEOUT:.0f}",
+            "give the seconds to watch, e.g. --timeout 30, or leave --timeout out to watch "
+            "until Ctrl-C",
+            code="bad-option",
+        )
+    return value
+
+
 @app.command()
 def watch(
     json_output: Annotated[
@@ -92,11 +131,18 @@ def watch(
     ] = False,
     reader: Annotated[
         str | None,
-        typer.Option("--reader", metavar="NAME", help="Only this reader (exact PC/SC name)."),
+        typer.Option(
+            "--reader",
+            metavar="NAME",
+            help=(
+                "Only this reader: its exact name, or a prefix or part of it that only one "
+                "reader has (several: exit 2); none yet: wait for it to be plugged in."
+            ),
+        ),
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", metavar="S", min=0.0, help="Stop after S seconds."),
+        typer.Option("--timeout", metavar="S", help="Stop after S seconds (0 to 31536000)."),
     ] = None,
     count: Annotated[
         int | None,
@@ -110,11 +156,14 @@ def watch(
     mute card, use by a program, and reader plugged in or out, as it happens.
 
     Each event has an ISO 8601 time stamp with milliseconds. Ctrl-C ends it (exit 0);
-    --timeout and --count end it for scripts. Exit 3 when the PC/SC service is not running.
+    --timeout and --count end it for scripts. Exit 2 for a bad --timeout or a --reader that
+    matches several readers; exit 3 when the PC/SC service is not running or stops answering.
     """
     from cardcheck.commands.readers import Identifier
     from cardcheck.pcsc.adapter import open_context
     from cardcheck.render.watch import WatchFormat, watch_renderer
+
+    watch_timeout_seconds(timeout)
 
     identifier = Identifier(db)
     seen = 0

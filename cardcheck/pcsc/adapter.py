@@ -4,6 +4,14 @@ Every PC/SC return code is checked here and turned into a :class:`~cardcheck.pcs
 with a plain message and a hint. cardcheck never takes a card exclusively: connections are
 SHARED (or DIRECT, without powering the card, to read reader attributes).
 
+Nothing here blocks for ever: every PC/SC call runs in a worker thread and the caller waits for
+it with a deadline (:data:`CALL_TIMEOUT`, :data:`TRANSMIT_TIMEOUT`). A call that does not
+answer in time (a card held in another program's transaction, an unresponsive reader or card,
+a stuck pcscd) is abandoned with its PC/SC context, and a plain error says which it was; the
+next call uses a fresh context. The caller waits in the main thread, so Ctrl-C
+(KeyboardInterrupt) ends the wait at any moment. Every command APDU is checked against the
+allowlist of :mod:`cardcheck.pcsc.apdus` before it is sent.
+
     with open_context() as pcsc:
         states = pcsc.reader_states()
         with pcsc.connect(states[0].name) as card:
@@ -13,19 +21,26 @@ SHARED (or DIRECT, without powering the card, to read reader attributes).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from smartcard import scard
 
+from cardcheck.pcsc.apdus import check_apdu
 from cardcheck.pcsc.errors import (
     UNAVAILABLE_ATTRIBUTE,
     PcscError,
     PcscResult,
     card_is_mute,
+    card_unresponsive,
     card_went_silent,
+    in_transaction,
     normalize,
+    reader_unresponsive,
+    service_unresponsive,
     translate,
 )
 from cardcheck.pcsc.model import (
@@ -40,6 +55,16 @@ from cardcheck.pcsc.model import (
 
 PNP_NOTIFICATION = "\\\\?PnP?\\Notification"
 """The pseudo-reader whose state changes when a reader is added or removed."""
+
+CALL_TIMEOUT = 3.0
+"""Seconds to wait for a PC/SC call that answers at once when all is well (connect, status,
+attributes, list readers...)."""
+TRANSMIT_TIMEOUT = 5.0
+"""Seconds to wait for a card's answer to one command, or for a reset."""
+CLOSE_TIMEOUT = 1.0
+"""Seconds to wait for a context or connection to close before leaving it to the process exit."""
+
+_T = TypeVar("_T")
 
 DEFAULT_PROTOCOLS: tuple[Protocol, ...] = (Protocol.T0, Protocol.T1)
 """What :meth:`PcscContext.connect` accepts unless told otherwise: let the card choose."""
@@ -89,25 +114,64 @@ def _info(name: str, event_state: int, atr: Sequence[int] | None) -> ReaderInfo:
     )
 
 
-def open_context() -> PcscContext:
-    """Connect to the PC/SC service. Raises PcscError (pcscd not running...)."""
-    return PcscContext()
+class _Pending:
+    """One PC/SC call running in a daemon worker thread (which may be abandoned)."""
+
+    def __init__(self, work: Callable[[], Any], name: str) -> None:
+        self._work = work
+        self.done = threading.Event()
+        """Set when the call returned (or raised)."""
+        self.value: Any = None
+        self.error: BaseException | None = None
+        threading.Thread(target=self._run, name=f"pcsc:{name}", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.value = self._work()
+        except BaseException as exc:  # handed to the waiting thread
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+def _let_go(context: Any) -> None:
+    """Cancel what waits on an abandoned context (in a daemon thread: with pcscd stuck, the
+    cancel request waits too).
+
+    The context is never released: pcsc-lite's SCardReleaseContext would wait for the
+    abandoned call while holding the library's global lock, and every later call of the
+    process would wait behind it. The process exit (or pcscd, when the socket closes) frees it.
+    """
+
+    def work() -> None:
+        try:
+            scard.SCardCancel(context)
+        except Exception:  # best effort on a context given up already
+            return
+
+    threading.Thread(target=work, name="pcsc:cancel", daemon=True).start()
+
+
+def open_context(timeout: float = CALL_TIMEOUT) -> PcscContext:
+    """Connect to the PC/SC service. Raises PcscError (pcscd not running or not answering...)."""
+    return PcscContext(timeout=timeout)
 
 
 class PcscContext:
     """A PC/SC context: list readers, read their states, wait for changes, connect to cards.
 
-    A context manager; :meth:`close` releases it. Not for use by several threads at once.
+    A context manager; :meth:`close` releases it. Use it from one thread (the calls run in
+    worker threads of its own). ``timeout`` bounds each call (:data:`CALL_TIMEOUT`).
     """
 
-    def __init__(self) -> None:
-        try:
-            result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-        except scard.error as exc:  # pragma: no cover - pyscard raises only on bad arguments
-            raise translate(PcscResult.NO_SERVICE, "SCardEstablishContext") from exc
-        _check(result, "SCardEstablishContext")
-        self._context: Any = context
+    def __init__(self, timeout: float = CALL_TIMEOUT) -> None:
+        self.timeout = timeout
+        """Seconds each PC/SC call may take (commands and resets: :data:`TRANSMIT_TIMEOUT`)."""
+        self._context: Any = None
+        self._generation = 0
+        self._pending: _Pending | None = None
         self._pnp_state = 0
+        self._context = self._establish()
 
     def __enter__(self) -> PcscContext:
         return self
@@ -120,15 +184,100 @@ class PcscContext:
     ) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Release the context (errors are ignored: the service may be gone already)."""
-        if self._context is not None:
-            scard.SCardReleaseContext(self._context)
-            self._context = None
+    # -- bounded calls -------------------------------------------------------------------
+    def _establish(self) -> Any:
+        def work() -> Any:
+            try:
+                return scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+            except scard.error:  # pragma: no cover - pyscard raises only on bad arguments
+                return PcscResult.NO_SERVICE, None
 
+        result, context = self.bounded(
+            work,
+            "SCardEstablishContext",
+            self.timeout,
+            lambda: service_unresponsive("SCardEstablishContext", self.timeout),
+        )
+        _check(result, "SCardEstablishContext")
+        return context
+
+    @property
+    def generation(self) -> int:
+        """Counts the contexts abandoned so far (a connection is valid in one generation)."""
+        return self._generation
+
+    def settle(self) -> None:
+        """Abandon the context if a call left behind by Ctrl-C still runs on it."""
+        if self._pending is not None and not self._pending.done.is_set():
+            self.abandon()
+
+    def live(self) -> Any:
+        """The PC/SC context handle, establishing a fresh one after an abandoned call."""
+        self.settle()
+        if self._context is None:
+            self._context = self._establish()
+        return self._context
+
+    def bounded(
+        self,
+        work: Callable[[], _T],
+        operation: str,
+        timeout: float,
+        on_timeout: Callable[[], PcscError],
+    ) -> _T:
+        """Run ``work`` (one PC/SC call) in a worker thread and wait at most ``timeout`` s.
+
+        When it does not return in time, its context is abandoned and ``on_timeout()`` is
+        raised. Ctrl-C (KeyboardInterrupt) ends the wait at once; the call is then abandoned
+        when the context is used again or closed.
+        """
+        self.settle()
+        pending = _Pending(work, operation)
+        self._pending = pending
+        if not pending.done.wait(timeout):
+            self.abandon()
+            raise on_timeout()
+        self._pending = None
+        if pending.error is not None:
+            raise pending.error
+        value: _T = pending.value
+        return value
+
+    def abandon(self) -> None:
+        """Give up the current context (a call on it does not return); the next call gets a
+        fresh one, and the connections made on the old one stop working."""
+        old, self._context = self._context, None
+        self._pending = None
+        self._generation += 1
+        if old is not None:
+            _let_go(old)
+
+    def close(self) -> None:
+        """Release the context (errors are ignored: the service may be gone already).
+
+        Never blocks for longer than :data:`CLOSE_TIMEOUT`: a context with a call still
+        running is cancelled and left to the process exit.
+        """
+        pending = self._pending
+        if pending is not None and not pending.done.is_set():
+            self.abandon()
+            return
+        context, self._context = self._context, None
+        if context is None:
+            return
+        release = _Pending(lambda: scard.SCardReleaseContext(context), "SCardReleaseContext")
+        release.done.wait(CLOSE_TIMEOUT)
+
+    # -- readers ---------------------------------------------------------------------------
     def list_readers(self) -> tuple[str, ...]:
         """The names of the readers pcscd knows, in its order; empty when there is none."""
-        result, readers = scard.SCardListReaders(self._context, [])
+        context = self.live()
+        result, readers = self.bounded(
+            lambda: scard.SCardListReaders(context, []),
+            "SCardListReaders",
+            self.timeout,
+            lambda: service_unresponsive("SCardListReaders", self.timeout),
+        )
         if normalize(result) == PcscResult.NO_READERS_AVAILABLE:
             return ()
         _check(result, "SCardListReaders")
@@ -139,8 +288,13 @@ class PcscContext:
         names = self.list_readers() if readers is None else tuple(readers)
         if not names:
             return ()
-        result, states = scard.SCardGetStatusChange(
-            self._context, 0, [(name, scard.SCARD_STATE_UNAWARE) for name in names]
+        context = self.live()
+        query = [(name, scard.SCARD_STATE_UNAWARE) for name in names]
+        result, states = self.bounded(
+            lambda: scard.SCardGetStatusChange(context, 0, query),
+            "SCardGetStatusChange",
+            self.timeout,
+            lambda: service_unresponsive("SCardGetStatusChange", self.timeout),
         )
         if normalize(result) != PcscResult.TIMEOUT:
             _check(result, "SCardGetStatusChange")
@@ -154,12 +308,19 @@ class PcscContext:
 
         ``known`` is what the previous call (or :meth:`reader_states`) returned: pcscd
         compares it, event counter included, with the present state. No polling: the call
-        sleeps in pcscd. Keep ``timeout`` short (1-2 s) to stay responsive to Ctrl-C.
+        sleeps in pcscd. The wait is bounded by ``timeout`` plus :attr:`timeout` (a stuck
+        pcscd is an error) and Ctrl-C ends it at once.
         """
         query = [(info.name, info.event_state) for info in known]
         query.append((PNP_NOTIFICATION, self._pnp_state))
         millis = max(0, int(timeout * 1000))
-        result, states = scard.SCardGetStatusChange(self._context, millis, query)
+        context = self.live()
+        result, states = self.bounded(
+            lambda: scard.SCardGetStatusChange(context, millis, query),
+            "SCardGetStatusChange",
+            timeout + self.timeout,
+            lambda: service_unresponsive("SCardGetStatusChange", timeout + self.timeout),
+        )
         code = normalize(result)
         if code not in (PcscResult.SUCCESS, PcscResult.TIMEOUT):
             raise translate(code, "SCardGetStatusChange")
@@ -180,40 +341,86 @@ class PcscContext:
             return self.reader_states()
         return tuple(current)
 
+    # -- cards -------------------------------------------------------------------------------
     def connect(
         self, reader: str, protocols: Iterable[Protocol] = DEFAULT_PROTOCOLS
     ) -> CardConnection:
         """Connect to the card in ``reader`` in SHARED mode (never exclusive).
 
         Raises PcscError: no card, card held exclusively by another program (sharing
-        violation), mute or unpowered card, protocol mismatch...
+        violation) or in its transaction, mute, unresponsive or unpowered card, protocol
+        mismatch...
         """
-        result, handle, active = scard.SCardConnect(
-            self._context, reader, scard.SCARD_SHARE_SHARED, _protocol_mask(protocols)
+        context = self.live()
+        mask = _protocol_mask(protocols)
+        result, handle, active = self.bounded(
+            lambda: scard.SCardConnect(context, reader, scard.SCARD_SHARE_SHARED, mask),
+            "SCardConnect",
+            self.timeout,
+            lambda: self.blocked(reader, "SCardConnect", self.timeout),
         )
         code = normalize(result)
         if code == PcscResult.NO_SMARTCARD and self._is_mute(reader):
             raise card_is_mute(reader, "SCardConnect")
         _check(code, "SCardConnect", reader)
-        return CardConnection(reader, handle, _protocol_of(active))
+        card = CardConnection(self, reader, handle, _protocol_of(active))
+        try:
+            card.refresh_atr()
+        except BaseException:
+            card.disconnect()
+            raise
+        return card
 
     def reader_attributes(self, reader: str) -> ReaderAttributes:
         """The attributes ``reader`` gives, read without powering or disturbing its card.
 
         Uses a DIRECT connection (works without a card). When even that is refused (the card
-        is held exclusively), every attribute is None: attributes are never an error.
+        is held exclusively), every attribute is None. Raises PcscError when the reader does
+        not answer in time (a card in another program's transaction, a stuck driver).
         """
-        result, handle, _active = scard.SCardConnect(
-            self._context, reader, scard.SCARD_SHARE_DIRECT, 0
+        context = self.live()
+        result, handle, _active = self.bounded(
+            lambda: scard.SCardConnect(context, reader, scard.SCARD_SHARE_DIRECT, 0),
+            "SCardConnect",
+            self.timeout,
+            lambda: self.blocked(reader, "SCardConnect", self.timeout),
         )
         code = normalize(result)
         if code == PcscResult.SHARING_VIOLATION:
             return ReaderAttributes()
         _check(code, "SCardConnect", reader)
+        generation = self._generation
         try:
-            return _read_attributes(handle, reader)
+            return _read_attributes(self, handle, reader)
         finally:
-            scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
+            if generation == self._generation:
+                self._disconnect(handle)
+
+    def blocked(self, reader: str, operation: str, seconds: float) -> PcscError:
+        """The error for a call on ``reader`` that got no answer: "in a transaction" when
+        another program is connected to its card, else "unresponsive"."""
+        try:
+            (info,) = self.reader_states([reader])
+        except (PcscError, ValueError):
+            return reader_unresponsive(reader, operation, seconds)
+        if ReaderState.INUSE in info.state and ReaderState.EXCLUSIVE not in info.state:
+            return in_transaction(reader, operation, seconds)
+        return reader_unresponsive(reader, operation, seconds)
+
+    def _disconnect(self, handle: Any) -> None:
+        """Disconnect ``handle`` leaving the card as it is; bounded, errors ignored."""
+        with_context = self._context
+        if with_context is None:
+            return
+        try:
+            self.bounded(
+                lambda: scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD),
+                "SCardDisconnect",
+                CLOSE_TIMEOUT,
+                lambda: service_unresponsive("SCardDisconnect", CLOSE_TIMEOUT),
+            )
+        except PcscError:
+            return
 
     def _is_mute(self, reader: str) -> bool:
         try:
@@ -224,14 +431,26 @@ class PcscContext:
 
 
 class CardConnection:
-    """A SHARED connection to the card in one reader; a context manager."""
+    """A SHARED connection to the card in one reader; a context manager.
 
-    def __init__(self, reader: str, handle: Any, protocol: Protocol | None) -> None:
+    Its calls are bounded like the context's; after a call on its context was abandoned, the
+    connection is dead and every call raises the error that ended it.
+    """
+
+    def __init__(
+        self, owner: PcscContext, reader: str, handle: Any, protocol: Protocol | None
+    ) -> None:
         self.reader = reader
         """The reader's name."""
+        self._owner = owner
+        self._generation = owner.generation
         self._handle: Any = handle
         self._protocol = protocol
-        self._atr = self._status_atr("SCardStatus")
+        self._atr = b""
+        self._dead: PcscError | None = None
+        self.last_seconds: float | None = None
+        """How long the last :meth:`transmit` took in PC/SC, in seconds (timed in the worker
+        thread, so the hand-over between threads is not counted)."""
 
     def __enter__(self) -> CardConnection:
         return self
@@ -257,54 +476,107 @@ class CardConnection:
     def transmit(self, apdu: bytes) -> tuple[bytes, int, int]:
         """Send a command APDU; return the response data, SW1 and SW2.
 
-        Raises PcscError when the exchange fails, including a card that vanishes mid-command
-        (an answer without a status word).
+        Raises ApduRefused (an InputError) for a command not on the allowlist of
+        :mod:`cardcheck.pcsc.apdus`, before anything is sent; PcscError when the exchange
+        fails, the card does not answer within :data:`TRANSMIT_TIMEOUT`, or it vanishes
+        mid-command (an answer without a status word).
         """
+        check_apdu(apdu)
+        handle = self._live_handle()
         pci = _PROTOCOL_BITS[self._protocol] if self._protocol is not None else 0
-        result, response = scard.SCardTransmit(self._live_handle(), pci, list(apdu))
+        command = list(apdu)
+
+        def work() -> tuple[int, list[int], float]:
+            start = time.perf_counter()
+            result, response = scard.SCardTransmit(handle, pci, command)
+            return result, response, time.perf_counter() - start
+
+        result, response, seconds = self._bounded(
+            work, "SCardTransmit", TRANSMIT_TIMEOUT, self._card_silent
+        )
         _check(result, "SCardTransmit", self.reader)
         if len(response) < 2:
             raise card_went_silent(self.reader, "SCardTransmit")
+        self.last_seconds = seconds
         return bytes(response[:-2]), response[-2], response[-1]
 
     def reconnect(
         self, kind: ResetKind, protocols: Iterable[Protocol] = DEFAULT_PROTOCOLS
     ) -> bytes:
         """Reset the card (warm reset, or power off and on) and return the ATR it gives then."""
-        result, active = scard.SCardReconnect(
-            self._live_handle(),
-            scard.SCARD_SHARE_SHARED,
-            _protocol_mask(protocols),
-            _RESET_DISPOSITION[kind],
+        handle = self._live_handle()
+        mask = _protocol_mask(protocols)
+        disposition = _RESET_DISPOSITION[kind]
+        result, active = self._bounded(
+            lambda: scard.SCardReconnect(handle, scard.SCARD_SHARE_SHARED, mask, disposition),
+            "SCardReconnect",
+            TRANSMIT_TIMEOUT,
+            self._card_silent,
         )
         _check(result, "SCardReconnect", self.reader)
         self._protocol = _protocol_of(active)
-        self._atr = self._status_atr("SCardStatus")
+        return self.refresh_atr()
+
+    def refresh_atr(self) -> bytes:
+        """Read the card's ATR again (SCardStatus) and return it."""
+        handle = self._live_handle()
+        result, _reader, _state, _protocol, atr = self._bounded(
+            lambda: scard.SCardStatus(handle),
+            "SCardStatus",
+            self._owner.timeout,
+            lambda op, seconds: self._owner.blocked(self.reader, op, seconds),
+        )
+        _check(result, "SCardStatus", self.reader)
+        self._atr = bytes(atr)
         return self._atr
 
     def attributes(self) -> ReaderAttributes:
         """The attributes the reader gives (None for each one it does not)."""
-        return _read_attributes(self._live_handle(), self.reader)
+        return _read_attributes(self._owner, self._live_handle(), self.reader)
 
     def disconnect(self) -> None:
-        """Leave the card as it is and close the connection (safe to call twice)."""
-        if self._handle is not None:
-            scard.SCardDisconnect(self._handle, scard.SCARD_LEAVE_CARD)
-            self._handle = None
+        """Leave the card as it is and close the connection (safe to call twice; bounded)."""
+        handle, self._handle = self._handle, None
+        if handle is not None and self._usable():
+            self._owner._disconnect(handle)
+
+    def _usable(self) -> bool:
+        return self._dead is None and self._generation == self._owner.generation
+
+    def _card_silent(self, operation: str, seconds: float) -> PcscError:
+        return card_unresponsive(self.reader, operation, seconds)
+
+    def _bounded(
+        self,
+        work: Callable[[], _T],
+        operation: str,
+        timeout: float,
+        on_timeout: Callable[[str, float], PcscError],
+    ) -> _T:
+        def failed() -> PcscError:
+            self._dead = on_timeout(operation, timeout)
+            return self._dead
+
+        return self._owner.bounded(work, operation, timeout, failed)
 
     def _live_handle(self) -> Any:
+        self._owner.settle()
         if self._handle is None:
             raise RuntimeError("the card connection is closed")
+        if self._dead is not None:
+            raise self._dead
+        if self._generation != self._owner.generation:
+            raise card_unresponsive(self.reader, "an earlier PC/SC call", self._owner.timeout)
         return self._handle
 
-    def _status_atr(self, operation: str) -> bytes:
-        result, _reader, _state, _protocol, atr = scard.SCardStatus(self._live_handle())
-        _check(result, operation, self.reader)
-        return bytes(atr)
 
-
-def _attribute(handle: Any, attribute: int, reader: str) -> bytes | None:
-    result, value = scard.SCardGetAttrib(handle, attribute)
+def _attribute(owner: PcscContext, handle: Any, attribute: int, reader: str) -> bytes | None:
+    result, value = owner.bounded(
+        lambda: scard.SCardGetAttrib(handle, attribute),
+        "SCardGetAttrib",
+        owner.timeout,
+        lambda: owner.blocked(reader, "SCardGetAttrib", owner.timeout),
+    )
     code = normalize(result)
     if code in UNAVAILABLE_ATTRIBUTE:
         return None
@@ -326,9 +598,9 @@ def _dword(value: bytes | None) -> int | None:
     return int(number)
 
 
-def _read_attributes(handle: Any, reader: str) -> ReaderAttributes:
+def _read_attributes(owner: PcscContext, handle: Any, reader: str) -> ReaderAttributes:
     def get(name: str) -> bytes | None:
-        return _attribute(handle, getattr(scard, f"SCARD_ATTR_{name}"), reader)
+        return _attribute(owner, handle, getattr(scard, f"SCARD_ATTR_{name}"), reader)
 
     version = _dword(get("VENDOR_IFD_VERSION"))
     channel_id = _dword(get("CHANNEL_ID"))

@@ -51,6 +51,10 @@ UNAVAILABLE_ATTRIBUTE = frozenset(
 """Results of SCardGetAttrib that mean "this reader does not give that attribute": not errors."""
 
 
+STUCK_CODES = frozenset({"in-transaction", "reader-unresponsive", "card-unresponsive"})
+"""Codes of the errors of calls that got no answer in time: calling again would wait again."""
+
+
 def normalize(code: int) -> int:
     """The code as an unsigned 32-bit value (pyscard may return it negative)."""
     return code & 0xFFFFFFFF
@@ -267,3 +271,62 @@ def card_went_silent(reader: str, operation: str) -> PcscError:
 def card_is_mute(reader: str, operation: str) -> PcscError:
     """The error for connecting to a card the reader shows as MUTE (it gave no ATR)."""
     return translate(PcscResult.W_UNRESPONSIVE_CARD, operation, reader)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def in_transaction(reader: str, operation: str, seconds: float) -> PcscError:
+    """A call on ``reader`` got no answer because another program keeps a transaction open."""
+    return PcscError(
+        f"the card in {reader!r} is in use by another program (in a transaction): "
+        f"{operation} got no answer within {_seconds(seconds)}",
+        "another program (OpenSC, gpg's scdaemon, a browser's smart-card module...) holds a\n"
+        "transaction on the card; wait until it is done, or close that program\n"
+        "(`gpgconf --kill scdaemon` for gpg), then run the command again;\n"
+        "the reader's state and the card's ATR can still be read: `cardcheck readers`",
+        result=PcscResult.TIMEOUT,
+        operation=operation,
+        code="in-transaction",
+    )
+
+
+def reader_unresponsive(reader: str, operation: str, seconds: float) -> PcscError:
+    """The reader (or its driver) did not answer ``operation`` in time."""
+    return PcscError(
+        f"the reader {reader!r} is unresponsive: {operation} got no answer within "
+        f"{_seconds(seconds)}",
+        "remove and reinsert the card, or unplug and replug the reader;\n"
+        "`journalctl -u pcscd` shows driver errors; if it stays stuck, "
+        "`sudo systemctl restart pcscd`",
+        result=PcscResult.TIMEOUT,
+        operation=operation,
+        code="reader-unresponsive",
+    )
+
+
+def card_unresponsive(reader: str, operation: str, seconds: float) -> PcscError:
+    """The card did not answer a command (or a reset) in time."""
+    return PcscError(
+        f"the card in {reader!r} is unresponsive: {operation} got no answer within "
+        f"{_seconds(seconds)}",
+        "remove and reinsert the card and clean its contacts; another program holding a\n"
+        "transaction on the card has the same effect: close it and run the command again",
+        result=PcscResult.TIMEOUT,
+        operation=operation,
+        code="card-unresponsive",
+    )
+
+
+def service_unresponsive(operation: str, seconds: float) -> PcscError:
+    """pcscd accepted the connection but did not answer ``operation`` in time."""
+    return PcscError(
+        f"the PC/SC service (pcscd) is unresponsive: {operation} got no answer within "
+        f"{_seconds(seconds)}",
+        "pcscd seems stuck: `sudo systemctl restart pcscd` (or stop and start `pcscd`),\n"
+        "then run the command again; `journalctl -u pcscd` may say why",
+        result=PcscResult.TIMEOUT,
+        operation=operation,
+        code="pcsc-unresponsive",
+    )

@@ -319,3 +319,33 @@ def _card_arrival(after: ReaderInfo) -> tuple[EventKind, ...]:
     if after.busy:
         return (first, EventKind.IN_USE)
     return (first,)
+
+
+def match_reader(names: typing.Sequence[str], wanted: str) -> str | None:
+    """The reader ``--reader wanted`` means among ``names``: the one rule of every command.
+
+    The exact name wins; else the one name that starts with ``wanted``; else the one name
+    that contains it (both ignoring case). None when no name matches. Raises InputError
+    (exit 2) naming the candidates when several match at the first step that finds any.
+    """
+    from cardcheck.errors import InputError
+
+    if wanted in names:
+        return wanted
+    folded = wanted.casefold()
+    for how, test in (
+        ("start with", lambda name: name.casefold().startswith(folded)),
+        ("contain", lambda name: folded in name.casefold()),
+    ):
+        found = [name for name in names if test(name)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            listed = ", ".join(repr(name) for name in found)
+            raise InputError(
+                f"--reader {wanted!r} is ambiguous: {len(found)} readers {how} it: {listed}",
+                "give the reader's whole name, or enough of it to tell them apart "
+                "(`cardcheck readers` lists the names)",
+                code="ambiguous-reader",
+            )
+    return None

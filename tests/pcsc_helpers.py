@@ -86,3 +86,76 @@ def no_list_env(home: Path) -> dict[str, str]:
 
 NO_SERVICE_ENV = {"PCSCLITE_CSOCK_NAME": "/nonexistent/pcscd.comm"}
 """Makes the PC/SC client library look for pcscd where none listens: the service-down view."""
+
+
+# A program that is not cardcheck: it connects SHARED and opens a transaction, as OpenSC and
+# gpg's scdaemon do while they work with a card.
+_TRANSACTION = textwrap.dedent(
+    """
+    import sys
+    from smartcard import scard
+    result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    result, handle, protocol = scard.SCardConnect(
+        context, sys.argv[1], scard.SCARD_SHARE_SHARED,
+        scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+    begun = scard.SCardBeginTransaction(handle) if result == 0 else result
+    print(f"{result & 0xFFFFFFFF:08X} {begun & 0xFFFFFFFF:08X}", flush=True)
+    sys.stdin.read()
+    scard.SCardEndTransaction(handle, scard.SCARD_LEAVE_CARD)
+    scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
+    """
+)
+
+
+@contextmanager
+def transaction_holder(reader: str) -> Iterator[None]:
+    """Another process is connected SHARED to the card in ``reader`` inside
+    SCardBeginTransaction while the block runs."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _TRANSACTION, reader],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        status = proc.stdout.readline().strip()
+        assert status == "00000000 00000000", f"the holder could not begin a transaction: {status}"
+        yield
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def mute_service(path: Path) -> Iterator[dict[str, str]]:
+    """A socket at ``path`` that accepts PC/SC clients and never answers (a stuck pcscd);
+    yields the environment that points the client library at it."""
+    import socket
+    import threading
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(16)
+    clients: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            clients.append(conn)  # kept open, never answered
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield {"PCSCLITE_CSOCK_NAME": str(path)}
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in clients:
+            conn.close()
+        server.close()

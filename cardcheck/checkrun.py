@@ -38,6 +38,9 @@ DEFAULT_APDU = bytes.fromhex("00A40000023F00")
 """SELECT MF (the master file, by its identifier 3F00): harmless and read-only."""
 DEFAULT_COUNT = 20
 """Latency round trips by default."""
+LATENCY_BUDGET = 30.0
+"""Seconds the latency stage may take in all: a card that answers slowly (but in time, each
+command bounded by the adapter) stops the measurement there instead of running for hours."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,8 @@ class CheckOptions:
     """Latency round trips."""
     db_path: Path | None = None
     """ATR list for identification (None: the chain)."""
+    latency_budget: float = LATENCY_BUDGET
+    """Seconds the latency stage may take in all (the round trips done by then are reported)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,7 +489,10 @@ class _Runner:
         apdu = self.options.apdu
         samples: list[float] = []
         words: list[str] = []
+        stop_at = time.monotonic() + self.options.latency_budget
         for _ in range(self.options.count):
+            if samples and time.monotonic() >= stop_at:
+                break
             start = time.perf_counter()
             try:
                 _data, sw1, sw2 = card.transmit(apdu)
@@ -497,13 +505,22 @@ class _Runner:
             words.append(f"{sw1:02X}{sw2:02X}")
         stats = latency_stats(_hex(apdu) or "", samples, words)
         self.latency = stats
-        self.add(
-            "latency",
-            CheckStatus.PASS,
+        message = (
             f"{stats.count} round trips of {stats.apdu}: min {stats.min_ms:.2f} ms, median "
             f"{stats.median_ms:.2f} ms, p95 {stats.p95_ms:.2f} ms, max {stats.max_ms:.2f} ms; "
-            f"status words {', '.join(stats.status_words)}",
+            f"status words {', '.join(stats.status_words)}"
         )
+        if stats.count < self.options.count:
+            self.add(
+                "latency",
+                CheckStatus.WARN,
+                f"stopped after {self.options.latency_budget:g} s: {message}",
+                f"the card answers slowly: only {stats.count} of {self.options.count} round "
+                "trips fit in the time the latency stage may take; a card this slow makes "
+                "applications time out (reinsert it, try another reader)",
+            )
+            return
+        self.add("latency", CheckStatus.PASS, message)
 
 
 Progress = Callable[[CheckResult], None]

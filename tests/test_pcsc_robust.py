@@ -302,3 +302,15 @@ def test_watch_ends_with_an_error_when_pcscd_goes_away(pcscd: Pcscd) -> None:
         wait_reader(READER_0, atr=None)
     assert proc.returncode == 3, err
     assert "cardcheck: error:" in err and "hint:" in err
+
+
+def test_latency_stage_has_a_time_budget(vcard: VCardFactory) -> None:
+    from cardcheck.checkrun import CheckOptions, run_check
+
+    card = vcard(MULTIFLEX, port=PORT_1, response_delay=0.3)
+    report = run_check(CheckOptions(reader=READER_1, count=50, db_path=LIST, latency_budget=1.0))
+    latency = next(c for c in report.checks if c.id == "latency")
+    assert latency.status.value == "warn"
+    assert "stopped after 1 s" in latency.message
+    assert report.latency is not None and 1 <= report.latency.count < 50
+    assert len(card.apdus) == report.latency.count

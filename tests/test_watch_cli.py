@@ -132,7 +132,7 @@ def test_unplugged_reader_is_waited_for(pcscd: Pcscd) -> None:
     proc = run_cli("watch", "--json", "--reader", "No Such Reader", "--timeout", "0.5")
     assert proc.returncode == 0
     assert proc.stdout == ""
-    assert "waiting for the reader 'No Such Reader'" in proc.stderr
+    assert "no reader matches 'No Such Reader' yet; waiting" in proc.stderr
 
 
 def test_service_down() -> None:

@@ -8,6 +8,7 @@ command with ``cardcheck: interrupted`` and 130; one ``--reader`` rule everywher
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -314,3 +315,38 @@ def test_latency_stage_has_a_time_budget(vcard: VCardFactory) -> None:
     assert "stopped after 1 s" in latency.message
     assert report.latency is not None and 1 <= report.latency.count < 50
     assert len(card.apdus) == report.latency.count
+
+
+def closed_stdout(*args: str) -> tuple[int, str]:
+    """Run the CLI with its stdout a pipe whose reader is gone before anything is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cardcheck", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    return proc.returncode, proc.stderr
+
+
+def test_a_closed_pipe_ends_quietly_with_the_commands_own_code(vcard: VCardFactory) -> None:
+    vcard(MULTIFLEX, port=PORT_1)
+    for args, own in (
+        (["readers"], 0),
+        (["readers", "--json"], 0),
+        (["check", "--reader", READER_1, "--count", "1"], 0),
+        (["check", "--json", "--reader", READER_1, "--count", "1"], 0),
+        (["check", "--reader", READER_0], 3),  # no card there
+        (["watch", "--count", "2"], 0),
+        (["watch", "--json", "--timeout", "1"], 0),
+    ):
+        code, err = closed_stdout(*args)
+        assert code == own, (args, err)
+        assert "Traceback" not in err and "Exception ignored" not in err, (args, err)

@@ -58,6 +58,7 @@ def check(
     from cardcheck.checkrun import DEFAULT_APDU, CheckOptions, run_check
     from cardcheck.pcsc.apdus import check_apdu, parse_apdu_text
     from cardcheck.render.check import print_progress, render_check
+    from cardcheck.render.pipes import stdout_may_close
 
     command = DEFAULT_APDU
     if apdu is not None:
@@ -65,12 +66,14 @@ def check(
         command = check_apdu(parse_apdu_text(apdu)).raw
     options = CheckOptions(reader=reader, apdu=command, count=count, db_path=db)
     report = run_check(options, progress=print_progress(sys.stderr))
-    if json_output:
-        import json
+    with stdout_may_close():
+        if json_output:
+            import json
 
-        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
-    else:
-        render_check(report)
+            sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            render_check(report)
     code = report.exit_code(strict=strict)
     if code:
         raise typer.Exit(code)

@@ -123,6 +123,7 @@ def readers(
     """
     from cardcheck.pcsc.adapter import open_context
     from cardcheck.pcsc.errors import PcscResult, translate
+    from cardcheck.render.pipes import stdout_may_close
     from cardcheck.render.readers import ReadersFormat, render_readers
 
     identifier = Identifier(db)
@@ -132,7 +133,8 @@ def readers(
         if not infos:
             raise translate(PcscResult.NO_READERS_AVAILABLE, "SCardListReaders")
         reports = [report_for(pcsc, info, identifier, stuck) for info in infos]
-    render_readers(reports, ReadersFormat.JSON if json_output else ReadersFormat.HUMAN)
+    with stdout_may_close():
+        render_readers(reports, ReadersFormat.JSON if json_output else ReadersFormat.HUMAN)
     if stuck:
         # Everything else was listed; the first reader that did not answer is the error (3).
         raise stuck[0]

@@ -161,6 +161,7 @@ def watch(
     """
     from cardcheck.commands.readers import Identifier
     from cardcheck.pcsc.adapter import open_context
+    from cardcheck.render.pipes import stdout_may_close
     from cardcheck.render.watch import WatchFormat, watch_renderer
 
     watch_timeout_seconds(timeout)
@@ -168,6 +169,7 @@ def watch(
     identifier = Identifier(db)
     seen = 0
     with (
+        stdout_may_close(),  # `watch | head` ends quietly with 0
         open_context() as pcsc,
         watch_renderer(WatchFormat.JSON if json_output else WatchFormat.HUMAN) as show,
     ):

@@ -123,7 +123,12 @@ class _Pending:
         """Set when the call returned (or raised)."""
         self.value: Any = None
         self.error: BaseException | None = None
-        threading.Thread(target=self._run, name=f"pcsc:{name}", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, name=f"pcsc:{name}", daemon=True)
+
+    def start(self) -> _Pending:
+        """Start the call (after the owner recorded it: Ctrl-C may come at any moment)."""
+        self._thread.start()
+        return self
 
     def _run(self) -> None:
         try:
@@ -234,6 +239,7 @@ class PcscContext:
         self.settle()
         pending = _Pending(work, operation)
         self._pending = pending
+        pending.start()
         if not pending.done.wait(timeout):
             self.abandon()
             raise on_timeout()
@@ -266,7 +272,7 @@ class PcscContext:
         if context is None:
             return
         release = _Pending(lambda: scard.SCardReleaseContext(context), "SCardReleaseContext")
-        release.done.wait(CLOSE_TIMEOUT)
+        release.start().done.wait(CLOSE_TIMEOUT)
 
     # -- readers ---------------------------------------------------------------------------
     def list_readers(self) -> tuple[str, ...]:

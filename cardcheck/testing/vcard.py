@@ -96,7 +96,7 @@ class VirtualCard:
         self.host = host
         """The vpcd host (loopback)."""
         self.apdus: list[bytes] = []
-        """Every command APDU received, in order (for tests)."""
+        """Every command APDU received, in order: tests check that only allowlisted ones came."""
         self.dropped = threading.Event()
         """Set when the card dropped its connection on purpose (``drop_on_apdu``)."""
         self._sock: socket.socket | None = None
@@ -273,13 +273,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-atr", type=_parse_hex, default=None, help="ATR after warm reset")
     parser.add_argument("--port", type=int, default=VPCD_PORT, help="35963 (reader 00 00) or 35964")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each response")
+    parser.add_argument(
+        "--log", action="store_true", help="print every command APDU received on stderr"
+    )
     args = parser.parse_args(argv)
     import signal
 
     # Ctrl-C and kill both remove the card cleanly (a shell may start us with SIGINT ignored).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    config = CardConfig(atr=args.atr, warm_atr=args.warm_atr, response_delay=args.delay)
+    handler: ApduHandler = default_handler
+    if args.log:
+
+        def handler(apdu: bytes) -> bytes:
+            print(f"vcard: APDU {apdu.hex(' ').upper()}", file=sys.stderr, flush=True)
+            return default_handler(apdu)
+
+    config = CardConfig(
+        atr=args.atr, warm_atr=args.warm_atr, response_delay=args.delay, handler=handler
+    )
     card = VirtualCard(config, port=args.port)
     try:
         card.start()

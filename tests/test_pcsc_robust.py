@@ -350,3 +350,17 @@ def test_a_closed_pipe_ends_quietly_with_the_commands_own_code(vcard: VCardFacto
         code, err = closed_stdout(*args)
         assert code == own, (args, err)
         assert "Traceback" not in err and "Exception ignored" not in err, (args, err)
+
+
+def test_ctrl_c_ends_watch_with_0_even_while_pcscd_is_stuck(tmp_path: Path) -> None:
+    with mute_service(tmp_path / "pcscd.comm") as env:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cardcheck", "watch"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(**env),
+        )
+        code, err = interrupt(proc, after=1.0)
+    assert code == 0, err
+    assert "Traceback" not in err

@@ -168,16 +168,16 @@ def watch(
 
     identifier = Identifier(db)
     seen = 0
-    with (
-        stdout_may_close(),  # `watch | head` ends quietly with 0
-        open_context() as pcsc,
-        watch_renderer(WatchFormat.JSON if json_output else WatchFormat.HUMAN) as show,
-    ):
-        try:
+    try:  # Ctrl-C at any moment, even while connecting to pcscd, ends watch with 0
+        with (
+            stdout_may_close(),  # `watch | head` ends quietly with 0
+            open_context() as pcsc,
+            watch_renderer(WatchFormat.JSON if json_output else WatchFormat.HUMAN) as show,
+        ):
             for event in watch_events(pcsc, identifier, reader=reader, timeout=timeout):
                 show(event)
                 seen += 1
                 if count is not None and seen >= count:
                     break
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        pass

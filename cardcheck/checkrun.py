@@ -356,7 +356,11 @@ class _Runner:
             attributes = pcsc.reader_attributes(reader)
         except CardcheckError as err:
             if isinstance(err, PcscError) and err.code in STUCK:
-                self.stuck = err  # connecting would wait again: the protocol stage stops
+                # Connecting would wait again: the protocol stage fails with this error (and
+                # its hint, given once).
+                self.stuck = err
+                self.add("reader-capabilities", CheckStatus.SKIP, err.message)
+                return
             self.add("reader-capabilities", CheckStatus.SKIP, err.message, err.hint)
             return
         caps = capabilities_for_channel_id(attributes.channel_id, name=reader)

@@ -62,7 +62,9 @@ def render_check(report: CheckReport) -> None:
         console.print()
         console.print("[bold]What to do[/bold]")
         for check in advice:
-            console.print(f"  {check.id}: {escape(check.advice or '')}")
+            # A hint of several lines (PC/SC errors) joins into one paragraph that wraps.
+            text = " ".join(line.strip() for line in (check.advice or "").splitlines())
+            console.print(f"  {check.id}: {escape(text)}")
 
     if report.atr is not None:
         console.print()

@@ -21,6 +21,16 @@ def read_entries(path: Path = LIST_PATH) -> list[str]:
     return [line for line in lines if line.strip() and line[0] not in "#\t"]
 
 
+def _fits(length: int, atom: str | None) -> bool:
+    """Whether ``atom`` (None: the end) can follow ``length`` characters of ``XX XX`` text."""
+    at_space = length % 3 == 2
+    if atom is None:
+        return at_space
+    if atom == ".*":
+        return True
+    return at_space == (atom == " ")
+
+
 def atr_from_pattern(pattern: str, rnd: random.Random) -> bytes | None:
     """A random ATR the entry ``pattern`` matches, or None when none was found (in 50 tries).
 
@@ -31,9 +41,14 @@ def atr_from_pattern(pattern: str, rnd: random.Random) -> bytes | None:
     tokens = _TOKEN.findall(pattern)
     for _ in range(50):
         text = ""
-        for token in tokens:
+        for index, token in enumerate(tokens):
             if token == ".*":
-                for _ in range(rnd.randrange(12)):
+                # Only lengths after which the next atom (or the end) still fits the layout:
+                # a random length that does not would make the whole try fail, and hypothesis'
+                # random can keep choosing such lengths.
+                after = tokens[index + 1] if index + 1 < len(tokens) else None
+                lengths = [n for n in range(12) if _fits(len(text) + n, after)]
+                for _ in range(rnd.choice(lengths)):
                     text += " " if len(text) % 3 == 2 else rnd.choice(HEX)
                 continue
             wanted = " " if len(text) % 3 == 2 else HEX

@@ -458,7 +458,7 @@ def _usb(facts: Facts) -> LinkReport:
         found.append(
             _d(
                 "no-udev",
-                ERROR if devices and pcsc_ok and not by_place else WARNING,
+                WARNING,
                 Link.USB,
                 "pcscd finds USB readers through udev, but udev is not running here",
                 ["pcscd --version lists libudev", "/run/udev is missing"],

@@ -136,7 +136,7 @@ class SupportedEntry:
 
 
 _SECTION = re.compile(r"^#\s*section:\s*(\w+)")
-_ENTRY = re.compile(r"^0x([0-9A-Fa-f]{4}):0x([0-9A-Fa-f]{4}):(.*)$")
+_ENTRY = re.compile(r"^#?\s*0x([0-9A-Fa-f]{4}):0x([0-9A-Fa-f]{4}):(.*)$")
 
 
 def parse_supported_readers(text: str) -> dict[tuple[int, int], tuple[SupportedEntry, ...]]:

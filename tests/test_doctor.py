@@ -490,3 +490,43 @@ def test_json_contract(tree: Tree, service: str) -> None:
         assert set(finding) == {"code", "severity", "link", "summary", "evidence", "cause", "fix"}
     usb = doc["links"][2]
     assert "kernel-driver-bound" in usb["findings"] and usb["status"] == "problem"
+
+
+# ---------------------------------------------------------------------------------------------
+# cardcheck check asks doctor when PC/SC lists no reader
+
+
+class _NoReaders:
+    """A PC/SC context that lists no reader (a fake backend for the check's flow)."""
+
+    def __enter__(self) -> _NoReaders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def reader_states(self) -> tuple[()]:
+        return ()
+
+
+def test_check_names_the_cause_when_no_reader(
+    tree: Tree, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cardcheck.doctor.collect as collect_module
+    from cardcheck.checkmodel import CheckStatus
+    from cardcheck.checkrun import CheckOptions, run_check
+
+    tree.usb("1-2", reader("ACR122U_PICC.txt"), bus=1, address=5, driver="pn533_usb")
+    real = collect_module.collect
+    host = Host(root=tree.root, env={"PCSCLITE_CSOCK_NAME": service})
+    monkeypatch.setattr(collect_module, "collect", lambda: real(host, pcsc=NO_READERS))
+    report = run_check(CheckOptions(), pcsc_factory=_NoReaders)  # type: ignore[arg-type,return-value]
+    readers_stage = next(c for c in report.checks if c.id == "readers")
+    assert readers_stage.status is CheckStatus.FAIL
+    assert readers_stage.message == (
+        "PC/SC sees no reader: 1-2 072F:2200 ACS ACR122U PICC Interface: the kernel driver "
+        "pn533_usb holds this reader"
+    )
+    assert readers_stage.advice is not None
+    assert "fix: sudo modprobe -r pn533_usb" in readers_stage.advice
+    assert report.exit_code() == 3

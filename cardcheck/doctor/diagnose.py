@@ -20,7 +20,7 @@ from cardcheck.doctor.facts import Facts
 from cardcheck.doctor.model import Diagnosis, DoctorReport, Link, LinkReport, link_report
 from cardcheck.doctor.pcsc_state import PcscReader
 from cardcheck.doctor.procs import ProcessInfo
-from cardcheck.doctor.socket_probe import SocketState
+from cardcheck.doctor.socket_probe import CLIENT_PROTOCOL, Exchange, SocketState
 from cardcheck.doctor.usb import UsbDeviceFacts
 from cardcheck.findings import Severity
 
@@ -163,7 +163,9 @@ def _socket_problem(facts: Facts) -> Diagnosis | None:
                 ],
             )
         unit = (
-            "pcscd.socket is installed but not enabled"
+            f"the client was sent to {probe.path} by PCSCLITE_CSOCK_NAME"
+            if probe.from_env
+            else "pcscd.socket is installed but not enabled"
             if facts.socket_unit and not facts.socket_enabled
             else "pcscd.socket is enabled but not listening"
             if facts.socket_unit
@@ -273,6 +275,9 @@ def _access(facts: Facts) -> LinkReport:
         seen.append(f"SSH session: SSH_CONNECTION={facts.ssh}")
     if facts.client_library:
         seen.append(f"PC/SC client library: {facts.client_library}")
+    exchange = _exchange_text(facts)
+    if exchange is not None:
+        seen.append(exchange)
     if pcsc is None or pcsc.unavailable is not None:
         why = "PC/SC was not asked" if pcsc is None else pcsc.unavailable
         return link_report(Link.ACCESS, seen, found, not_checked=why)
@@ -280,29 +285,32 @@ def _access(facts: Facts) -> LinkReport:
         seen.append("SCardEstablishContext: success")
         return link_report(Link.ACCESS, seen, found)
     seen.append(f"SCardEstablishContext: {pcsc.result_name} ({_hex(pcsc.result)})")
-    if pcsc.result == NO_SERVICE:
-        # The service link names the cause (socket state); nothing more to say here.
-        if facts.socket is not None and facts.socket.state is SocketState.ANSWERS:
-            found.append(
-                _d(
-                    "no-service-but-socket",
-                    ERROR,
-                    Link.ACCESS,
-                    "PC/SC reports no service although the socket answers",
-                    [f"SCardEstablishContext: {_hex(NO_SERVICE)}", "raw connect(): answers"],
-                    "the client library looks somewhere else than the socket probed "
-                    "(another pcsc-lite build, or PCSCLITE_CSOCK_NAME differs between "
-                    "programs)",
-                    ["ldd $(command -v pcsc_scan) | grep pcsclite", "env | grep PCSCLITE"],
-                )
-            )
-        return link_report(Link.ACCESS, seen, found)
-    if pcsc.result == SECURITY_VIOLATION:
+    answers = facts.socket is not None and facts.socket.state is SocketState.ANSWERS
+    if pcsc.result == NO_SERVICE and not answers:
+        # The service link names the cause (the socket's state); access cannot be tried.
+        return link_report(
+            Link.ACCESS, seen, found, not_checked="no PC/SC service to ask for access"
+        )
+    kind = _access_kind(facts, pcsc.result)
+    if kind == "polkit":
         found.append(_polkit(facts, "polkit-refused"))
-    elif pcsc.result == COMM_ERROR:
+    elif kind == "dropped":
         found.append(_polkit(facts, "connection-dropped"))
-    elif pcsc.result == SERVICE_STOPPED:
+    elif kind == "mismatch":
         found.append(_mismatch(facts))
+    elif pcsc.result == NO_SERVICE:
+        found.append(
+            _d(
+                "no-service-but-socket",
+                ERROR,
+                Link.ACCESS,
+                "PC/SC reports no service although pcscd's socket answers",
+                [f"SCardEstablishContext: {_hex(NO_SERVICE)}", *([exchange] if exchange else [])],
+                "this program's client library uses another socket than the one probed "
+                "(another pcsc-lite build, a different PCSCLITE_CSOCK_NAME)",
+                ["ldd $(command -v pcsc_scan) | grep pcsclite", "env | grep PCSCLITE"],
+            )
+        )
     else:
         found.append(
             _d(
@@ -318,10 +326,48 @@ def _access(facts: Facts) -> LinkReport:
     return link_report(Link.ACCESS, seen, found)
 
 
+def _exchange_text(facts: Facts) -> str | None:
+    probe = facts.socket
+    if probe is None or probe.version is None:
+        return None
+    answer = probe.version
+    if answer.exchange is Exchange.ANSWERED:
+        result = "success" if answer.result == 0 else _hex(answer.result or 0)
+        return (
+            f"version message (protocol {CLIENT_PROTOCOL[0]}.{CLIENT_PROTOCOL[1]}): pcscd "
+            f"answers protocol {answer.major}.{answer.minor}, result {result}"
+        )
+    return {
+        Exchange.CLOSED_UNREAD: "version message: pcscd closed the connection without reading it",
+        Exchange.CLOSED_AFTER_READING: "version message: pcscd read it and closed the "
+        "connection without an answer",
+        Exchange.NO_ANSWER: "version message: no answer within the timeout",
+    }[answer.exchange]
+
+
+def _access_kind(facts: Facts, result: int) -> str | None:
+    """polkit, dropped or mismatch: from pcscd's own behaviour when the probe saw it (the
+    client's result code depends on timing), else from the PC/SC result."""
+    answer = None if facts.socket is None else facts.socket.version
+    if result != 0 and answer is not None:
+        if answer.exchange is Exchange.CLOSED_UNREAD:
+            return "polkit"
+        if answer.exchange is Exchange.CLOSED_AFTER_READING:
+            return "dropped"
+        if answer.exchange is Exchange.ANSWERED and answer.result == SERVICE_STOPPED:
+            return "mismatch"
+    return {SECURITY_VIOLATION: "polkit", COMM_ERROR: "dropped", SERVICE_STOPPED: "mismatch"}.get(
+        result
+    )
+
+
 def _polkit(facts: Facts, code: str) -> Diagnosis:
     pcsc = facts.pcsc
     assert pcsc is not None and pcsc.result is not None
     evidence = [f"SCardEstablishContext: {pcsc.result_name} ({_hex(pcsc.result)})"]
+    exchange = _exchange_text(facts)
+    if exchange is not None:
+        evidence.append(exchange)
     if facts.pcscd is not None:
         evidence.append(
             "pcscd is built with polkit"
@@ -348,7 +394,8 @@ def _polkit(facts: Facts, code: str) -> Diagnosis:
             evidence,
             "pcscd asks polkit whether this process may use PC/SC and closes the connection "
             "unread when not: clients from pcsc-lite 1.9.9 on report it as "
-            "SCARD_W_SECURITY_VIOLATION",
+            "SCARD_W_SECURITY_VIOLATION (or SCARD_E_NO_SERVICE when their first message "
+            "was already on its way), older ones as SCARD_F_COMM_ERROR",
             fix,
         )
     return _d(
@@ -364,7 +411,12 @@ def _polkit(facts: Facts, code: str) -> Diagnosis:
 
 
 def _mismatch(facts: Facts) -> Diagnosis:
-    evidence = [f"SCardEstablishContext: SCARD_E_SERVICE_STOPPED ({_hex(SERVICE_STOPPED)})"]
+    pcsc = facts.pcsc
+    assert pcsc is not None and pcsc.result is not None
+    evidence = [f"SCardEstablishContext: {pcsc.result_name} ({_hex(pcsc.result)})"]
+    exchange = _exchange_text(facts)
+    if exchange is not None:
+        evidence.append(exchange)
     fix: list[str] = []
     if facts.pcscd is not None:
         evidence.append(f"pcscd: pcsc-lite {facts.pcscd.version} ({facts.pcscd_path})")

@@ -530,3 +530,27 @@ def test_check_names_the_cause_when_no_reader(
     assert readers_stage.advice is not None
     assert "fix: sudo modprobe -r pn533_usb" in readers_stage.advice
     assert report.exit_code() == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# The README documents the command and every cause
+
+
+def test_readme_documents_doctor() -> None:
+    from pcsc_helpers import run_cli
+
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    proc = run_cli("doctor", "--help")
+    assert proc.returncode == 0
+    usage = next(line for line in proc.stdout.splitlines() if line.startswith("Usage:"))
+    assert usage in readme
+    for option in set(re.findall(r"^\s+(?:-\w, )?(--[a-z-]+)", proc.stdout, re.M)) - {"--help"}:
+        assert f"`{option}" in readme, option
+    source = (repo / "cardcheck" / "doctor" / "diagnose.py").read_text(encoding="utf-8")
+    emitted = set(re.findall(r'_d\(\s*"([a-z-]+)"', source))
+    emitted |= {"polkit-refused", "connection-dropped", "reader-unsupported", "reader-disabled"}
+    assert len(emitted) > 25
+    troubleshooting = readme.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
+    for code in emitted:
+        assert f"`{code}`" in troubleshooting, code

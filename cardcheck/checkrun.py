@@ -487,7 +487,7 @@ def _doctor_names_cause(err: CardcheckError) -> CardcheckError:
     """``err`` with the cause `cardcheck doctor` finds (no service, no reader) in its text.
 
     The first problem of the diagnosis goes into the message, its cause and fix into the
-    hint; without one, ``err`` is returned as it is.
+    hint (before ``err``'s own hint); without one, ``err`` is returned as it is.
     """
     from cardcheck.doctor.collect import collect
     from cardcheck.doctor.diagnose import diagnose
@@ -500,9 +500,11 @@ def _doctor_names_cause(err: CardcheckError) -> CardcheckError:
         return err
     first = problems[0]
     fixes = "\n".join(f"fix: {step}" for step in first.fix)
+    general = "" if err.hint is None else f"\n{err.hint}"
     return EnvironmentProblem(
         f"{err.message}: {first.summary}",
-        f"cause: {first.cause}\n{fixes}\n(every link: cardcheck doctor; code {first.code})",
+        f"cause: {first.cause}\n{fixes}{general}\n(every link: cardcheck doctor; code "
+        f"{first.code})",
         code=err.code,
     )
 

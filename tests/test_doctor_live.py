@@ -125,7 +125,9 @@ def test_pcscd_stopped(pcscd: Pcscd) -> None:
 
 
 @contextmanager
-def fake_pcscd(path: Path, answer: Callable[[socket.socket], None]) -> Iterator[None]:
+def fake_pcscd(
+    path: Path, answer: Callable[[socket.socket], None], timeout: float | None = 5
+) -> Iterator[None]:
     """Serve ``answer`` to every connection on ``path`` until the block ends.
 
     accept() blocks (no polling), so a connection is answered as soon as it arrives, as
@@ -142,7 +144,7 @@ def fake_pcscd(path: Path, answer: Callable[[socket.socket], None]) -> Iterator[
             with conn:
                 if stop.is_set():
                     return
-                conn.settimeout(5)
+                conn.settimeout(timeout)
                 with suppress(OSError):
                     answer(conn)
 
@@ -234,6 +236,24 @@ def test_fake_pcscd(
     assert link(doc, "service")["status"] == "ok"  # the socket itself answers
     if code == "protocol-mismatch":
         assert any(e.startswith("client library: /") for e in evidence)
+
+
+def never_answer(conn: socket.socket) -> None:
+    """A hung pcscd: reads the client's messages and never answers (until it goes away)."""
+    while conn.recv(64):
+        pass
+
+
+def test_fake_pcscd_that_never_answers(tmp_path: Path) -> None:
+    path = tmp_path / "pcscd.comm"
+    with fake_pcscd(path, never_answer, timeout=None):
+        status, doc = doctor(env={"PCSCLITE_CSOCK_NAME": str(path)})
+    assert status == 1
+    found = finding(doc, "pcscd-not-answering")
+    assert "version message: no answer within the timeout" in found["evidence"]  # type: ignore[operator]
+    access = link(doc, "access")
+    assert access["status"] == "problem"
+    assert str(access["not_checked"]).startswith("PC/SC did not answer within 5 s")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -278,8 +278,12 @@ def _access(facts: Facts) -> LinkReport:
     exchange = _exchange_text(facts)
     if exchange is not None:
         seen.append(exchange)
+    answer = None if facts.socket is None else facts.socket.version
+    silent = answer is not None and answer.exchange is Exchange.NO_ANSWER
     if pcsc is None or pcsc.unavailable is not None:
         why = "PC/SC was not asked" if pcsc is None else pcsc.unavailable
+        if silent or (pcsc is not None and pcsc.hung):
+            found.append(_not_answering(facts, why))
         return link_report(Link.ACCESS, seen, found, not_checked=why)
     if pcsc.result is None:
         seen.append("SCardEstablishContext: success")
@@ -324,6 +328,25 @@ def _access(facts: Facts) -> LinkReport:
             )
         )
     return link_report(Link.ACCESS, seen, found)
+
+
+def _not_answering(facts: Facts, why: str | None) -> Diagnosis:
+    path = "/run/pcscd/pcscd.comm" if facts.socket is None else facts.socket.path
+    evidence = [e for e in (_exchange_text(facts), why) if e]
+    return _d(
+        "pcscd-not-answering",
+        ERROR,
+        Link.ACCESS,
+        "pcscd accepts connections but does not answer",
+        evidence,
+        "the process on pcscd's socket is stuck (pcscd hung in a reader driver, or stopped), "
+        "or something else listens there: every PC/SC program waits",
+        [
+            "sudo systemctl restart pcscd",
+            f"who listens there: sudo fuser -v {path}",
+            "why it hung: journalctl -u pcscd -b",
+        ],
+    )
 
 
 def _exchange_text(facts: Facts) -> str | None:

@@ -47,6 +47,8 @@ class PcscSurvey:
     """Every reader (empty when there is none or no context)."""
     unavailable: str | None = None
     """Why PC/SC could not be asked at all (no pyscard, the call hung); None when it was."""
+    hung: bool = False
+    """The service accepted the connection but SCardEstablishContext never returned."""
 
 
 class _TimedOut(Exception):
@@ -95,6 +97,7 @@ def survey(*, timeout: float = 5.0, reader_timeout: float = 1.5) -> PcscSurvey:
             (),
             unavailable=f"PC/SC did not answer within {timeout:g} s (the service accepted the "
             "connection but never replied)",
+            hung=True,
         )
     except PcscError as err:
         return PcscSurvey(err.result, err.result_name, ())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -356,3 +357,64 @@ def test_doctor_usage_errors(tmp_path: Path) -> None:
     assert "is not a directory" in proc.stderr and proc.stdout == ""
     proc = run_cli("doctor", "--ccid-list", str(tmp_path / "none.txt"))
     assert proc.returncode == 2 and "is not a file" in proc.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# A pcscd of the test's own, in a private mount namespace (the system's is not touched)
+
+
+def in_private_pcscd(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """Run bash ``script`` in a private mount namespace where a directory of the test's is
+    bound over /run/pcscd and a pcscd without readers (empty reader.conf) listens there;
+    ``$PCSCD`` is its pid. pcscd 1.9.9 ignores PCSCLITE_CSOCK_NAME, hence the namespace."""
+    run = tmp_path / "run"
+    run.mkdir()
+    conf = tmp_path / "empty.conf"
+    conf.write_text("")
+    body = textwrap.dedent(
+        f"""
+        mount --bind {run} /run/pcscd || exit 99
+        /usr/sbin/pcscd --foreground -c {conf} > {tmp_path}/pcscd.log 2>&1 &
+        PCSCD=$!
+        i=0; while [ ! -S /run/pcscd/pcscd.comm ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+        {{ {script} ; }}
+        kill -TERM $PCSCD 2>/dev/null; wait $PCSCD 2>/dev/null; true
+        """
+    )
+    env = cli_env()
+    env.pop("PCSCLITE_CSOCK_NAME", None)
+    return subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "bash", "-c", body],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="a private pcscd needs root")
+
+
+@needs_root
+def test_stale_socket_of_a_killed_pcscd(tmp_path: Path) -> None:
+    # pcscd killed with SIGKILL leaves its socket and pid file: the real stale socket.
+    proc = in_private_pcscd(
+        tmp_path,
+        f"kill -KILL $PCSCD; wait $PCSCD; {sys.executable} -m cardcheck doctor --json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    found = finding(doc, "socket-stale")
+    evidence: list[str] = found["evidence"]  # type: ignore[assignment]
+    assert "connect(/run/pcscd/pcscd.comm): ECONNREFUSED" in evidence
+    assert any(e.startswith("pid file says ") and e.endswith("(not running)") for e in evidence)
+
+
+@needs_root
+def test_check_names_the_cause_when_pcscd_has_no_reader(tmp_path: Path) -> None:
+    proc = in_private_pcscd(tmp_path, f"{sys.executable} -m cardcheck check --json; echo rc=$? >&2")
+    assert "rc=3" in proc.stderr, proc.stderr
+    readers = json.loads(proc.stdout)["checks"][1]
+    assert readers["id"] == "readers" and readers["status"] == "fail"
+    assert readers["message"].startswith("PC/SC sees no reader: ")
+    codes = re.findall(r"code ([a-z-]+)\)", readers["advice"])
+    assert codes and codes[0] in ("no-reader", "no-reader-connected")
+    # The plain hint of before is kept too.
+    assert "plug the reader in and check `lsusb`" in readers["advice"]

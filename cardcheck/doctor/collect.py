@@ -150,7 +150,9 @@ def collect(
     pid_text = host.text(f"{ipcdir}/pcscd.pid")
     pid_alive = None
     if pid_text is not None:
-        pid_alive = pid_text.isdigit() and host.is_dir(f"/proc/{pid_text}")
+        stat = host.text(f"/proc/{pid_text}/stat") if pid_text.isdigit() else None
+        # "PID (comm) STATE ...": a zombie (Z) or dead (X) process is not running.
+        pid_alive = stat is not None and stat.rsplit(")", 1)[-1].split()[:1] not in (["Z"], ["X"])
     usbdropdir = DEFAULT_USBDROPDIR if info is None else info.usbdropdir
     supported = load_supported_readers(host, supported_readers)
     scdaemon_conf, scdaemon_options = _scdaemon(host)

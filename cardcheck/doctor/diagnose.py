@@ -842,6 +842,23 @@ def _readers(facts: Facts) -> LinkReport:
         return link_report(Link.READERS, seen, found, not_checked=why)
     if not pcsc.readers:
         seen.append("PC/SC lists no reader")
+        usb_unknown = facts.usb is None or not facts.platform.startswith("linux")
+        if usb_unknown:
+            found.append(
+                _d(
+                    "no-reader",
+                    ERROR,
+                    Link.READERS,
+                    "PC/SC lists no reader, and USB devices could not be looked at",
+                    ["SCardListReaders: no reader", "no USB device list (sysfs)"],
+                    "no reader is plugged in, or its driver did not take it; without sysfs "
+                    "doctor cannot tell which",
+                    [
+                        "plug the reader in; lsusb should list it",
+                        "look at pcscd's log: sudo systemctl stop pcscd; sudo pcscd -f -d",
+                    ],
+                )
+            )
     for reader in pcsc.readers:
         atr = "" if reader.atr is None else " ATR " + reader.atr.hex(" ").upper()
         state = ", ".join(reader.state) or "no state"

@@ -444,13 +444,17 @@ def test_libccid_info_plist_comes_from_usbdropdir() -> None:
 
 @pytest.mark.parametrize("platform", ["darwin", "win32", "freebsd14"])
 def test_other_systems_say_what_they_cannot_check(platform: str, tmp_path: Path) -> None:
-    report = diagnose(collect(Host(root=tmp_path), platform=platform, pcsc=NO_READERS))
+    one = PcscSurvey(None, None, (PcscReader("R 00 00", ("empty",), None, None, None),))
+    report = diagnose(collect(Host(root=tmp_path), platform=platform, pcsc=one))
     usb = report.link(Link.USB)
     assert usb.status is LinkStatus.NOT_CHECKED
     assert usb.not_checked == (f"USB devices are read from Linux sysfs; this system is {platform}")
     # PC/SC itself is asked everywhere; the socket and unit files only on Linux.
     assert report.link(Link.SERVICE).seen == ("the PC/SC service answers",)
     assert report.verdict is Verdict.INCOMPLETE and report.exit_code() == 3
+    # No reader at all is a problem there too.
+    none = diagnose(collect(Host(root=tmp_path), platform=platform, pcsc=NO_READERS))
+    assert only(none, "no-reader").link is Link.READERS and none.exit_code() == 1
     stopped = diagnose(
         collect(Host(root=tmp_path), platform=platform, pcsc=PcscSurvey(0x8010001D, "x", ()))
     )
@@ -472,7 +476,8 @@ def test_render_every_case_without_a_traceback(
     out = capsys.readouterr().out
     assert out.startswith("PROBLEM: 1-2 072F:2200")
     assert "fix: sudo modprobe -r pn533_usb" in out
-    render_doctor(diagnose(collect(Host(root=tree.root), platform="darwin", pcsc=NO_READERS)))
+    one = PcscSurvey(None, None, (PcscReader("R 00 00", ("empty",), None, None, None),))
+    render_doctor(diagnose(collect(Host(root=tree.root), platform="darwin", pcsc=one)))
     out = capsys.readouterr().out
     assert out.startswith("INCOMPLETE")
     assert "not checked: USB devices are read from Linux sysfs; this system is darwin" in out

@@ -850,12 +850,22 @@ def _readers(facts: Facts) -> LinkReport:
                     ERROR,
                     Link.READERS,
                     "PC/SC lists no reader, and USB devices could not be looked at",
-                    ["SCardListReaders: no reader", "no USB device list (sysfs)"],
+                    [
+                        "SCardListReaders: no reader",
+                        "no USB device list (sysfs)"
+                        if facts.platform.startswith("linux")
+                        else f"USB devices are not read on {facts.platform}",
+                    ],
                     "no reader is plugged in, or its driver did not take it; without sysfs "
                     "doctor cannot tell which",
                     [
                         "plug the reader in; lsusb should list it",
                         "look at pcscd's log: sudo systemctl stop pcscd; sudo pcscd -f -d",
+                    ]
+                    if facts.platform.startswith("linux")
+                    else [
+                        "plug the reader in; the system's device list should show it",
+                        "install the reader's driver if the system does not know it",
                     ],
                 )
             )

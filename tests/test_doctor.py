@@ -14,6 +14,7 @@ import re
 import socket
 import struct
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,12 +41,33 @@ NO_READERS = PcscSurvey(None, None, ())
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[str]:
-    """A listening AF_UNIX socket: what the raw probe sees of a running pcscd."""
+    """A socket answering pcsc-lite's version message as pcscd 1.9.9 does (protocol 4.4,
+    success): what the raw probe sees of a running pcscd."""
     path = str(tmp_path / "pcscd.comm")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.bind(path)
-        sock.listen(8)
-        yield path
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(8)
+
+    def loop() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    if len(conn.recv(20)) == 20:
+                        conn.sendall(struct.pack("<iiI", 4, 4, 0))
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield path
+    server.shutdown(socket.SHUT_RDWR)
+    server.close()
+    thread.join(5)
 
 
 def run(

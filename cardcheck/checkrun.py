@@ -196,7 +196,7 @@ class _Runner:
         try:
             pcsc = self.pcsc_factory()
         except CardcheckError as err:
-            raise self.stop_env("service", err) from err
+            raise self.stop_env("service", _doctor_names_cause(err)) from err
         self.add("service", CheckStatus.PASS, "the PC/SC service (pcscd) answers")
         return pcsc
 
@@ -217,11 +217,13 @@ class _Runner:
         if not states:
             raise self.stop_env(
                 "readers",
-                EnvironmentProblem(
-                    "PC/SC sees no reader",
-                    "plug the reader in and check `lsusb`; install its driver (libccid for "
-                    "CCID readers); brltty may grab some USB serial readers: remove it if "
-                    "you do not use a braille display; then restart pcscd",
+                _doctor_names_cause(
+                    EnvironmentProblem(
+                        "PC/SC sees no reader",
+                        "plug the reader in and check `lsusb`; install its driver (libccid for "
+                        "CCID readers); brltty may grab some USB serial readers: remove it if "
+                        "you do not use a braille display; then restart pcscd",
+                    )
                 ),
             )
         names = ", ".join(s.name for s in states)
@@ -525,6 +527,32 @@ class _Runner:
             )
             return
         self.add("latency", CheckStatus.PASS, message)
+
+
+def _doctor_names_cause(err: CardcheckError) -> CardcheckError:
+    """``err`` with the cause `cardcheck doctor` finds (no service, no reader) in its text.
+
+    The first problem of the diagnosis goes into the message, its cause and fix into the
+    hint (before ``err``'s own hint); without one, ``err`` is returned as it is.
+    """
+    from cardcheck.doctor.collect import collect
+    from cardcheck.doctor.diagnose import diagnose
+
+    try:
+        problems = diagnose(collect()).problems
+    except (CardcheckError, OSError):
+        return err
+    if not problems:
+        return err
+    first = problems[0]
+    fixes = "\n".join(f"fix: {step}" for step in first.fix)
+    general = "" if err.hint is None else f"\n{err.hint}"
+    return EnvironmentProblem(
+        f"{err.message}: {first.summary}",
+        f"cause: {first.cause}\n{fixes}{general}\n(every link: cardcheck doctor; code "
+        f"{first.code})",
+        code=err.code,
+    )
 
 
 Progress = Callable[[CheckResult], None]

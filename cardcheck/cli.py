@@ -51,7 +51,7 @@ DbOption = Annotated[
 
 def _register_commands() -> None:
     # Importing a command module registers its command(s) on app/db_app.
-    from cardcheck.commands import atr, check, compat, db, readers, watch  # noqa: F401
+    from cardcheck.commands import atr, check, compat, db, doctor, readers, watch  # noqa: F401
 
 
 _register_commands()

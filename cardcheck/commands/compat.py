@@ -38,13 +38,14 @@ def _driver_listing(
     vendor_id: int | None, product_id: int | None
 ) -> tuple[bool | None, str | None]:
     """Whether the installed libccid lists the reader (None when unknown or not installed)."""
-    from cardcheck.compat.driver import LIBCCID_INFO_PLIST, load_driver_list
+    from cardcheck.compat.driver import libccid_info_plist, load_driver_list
     from cardcheck.errors import EnvironmentProblem
 
-    if vendor_id is None or product_id is None or not LIBCCID_INFO_PLIST.is_file():
+    plist = libccid_info_plist()
+    if vendor_id is None or product_id is None or not plist.is_file():
         return None, None
     try:
-        readers = load_driver_list(LIBCCID_INFO_PLIST)
+        readers = load_driver_list(plist)
     except EnvironmentProblem:
         return None, None
     found = readers.lookup(vendor_id, product_id)

@@ -1,8 +1,9 @@
 """Does the installed libccid know a reader? Its Info.plist lists the USB ids it drives.
 
-The Debian package installs it at /usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Info.plist;
-pcscd loads libccid for a USB reader only when its vendor:product id is in the lists
-``ifdVendorID``, ``ifdProductID`` and ``ifdFriendlyName`` (three parallel arrays).
+It is ``ifd-ccid.bundle/Contents/Info.plist`` in pcscd's usbdropdir (``pcscd --version``;
+Debian: /usr/lib/pcsc/drivers). pcscd loads libccid for a USB reader only when its
+vendor:product id is in the lists ``ifdVendorID``, ``ifdProductID`` and ``ifdFriendlyName``
+(three parallel arrays).
 """
 
 from __future__ import annotations
@@ -14,7 +15,20 @@ from pathlib import Path
 from cardcheck.errors import EnvironmentProblem
 
 LIBCCID_INFO_PLIST = Path("/usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Info.plist")
-"""Where Debian's libccid package puts its reader list."""
+"""Where Debian's libccid package puts its reader list (the fallback of libccid_info_plist)."""
+
+
+def libccid_info_plist() -> Path:
+    """libccid's Info.plist in the usbdropdir the installed pcscd reports; the Debian path
+    when pcscd cannot be asked or has no libccid there."""
+    from cardcheck.doctor.pcscd import system_pcscd
+
+    info = system_pcscd()
+    if info is not None:
+        candidate = Path(info.usbdropdir) / "ifd-ccid.bundle" / "Contents" / "Info.plist"
+        if candidate.is_file():
+            return candidate
+    return LIBCCID_INFO_PLIST
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +70,11 @@ class DriverReaderList:
         return bool(self.lookup(vendor_id, product_id))
 
 
-def load_driver_list(path: Path = LIBCCID_INFO_PLIST) -> DriverReaderList:
-    """Read libccid's Info.plist. Raises EnvironmentProblem when missing or malformed."""
+def load_driver_list(path: Path | None = None) -> DriverReaderList:
+    """Read libccid's Info.plist (default: :func:`libccid_info_plist`). Raises
+    EnvironmentProblem when missing or malformed."""
+    if path is None:
+        path = libccid_info_plist()
     hint = "install libccid (Debian: apt install libccid) or give the path of its Info.plist"
     try:
         with path.open("rb") as stream:

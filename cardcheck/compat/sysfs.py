@@ -151,11 +151,11 @@ def capabilities_for_channel_id(
     """Everything knowable about the reader behind a PC/SC CHANNEL_ID, without privileges.
 
     Finds the USB device in sysfs, decodes its CCID class descriptor, and looks its USB id up
-    in libccid's Info.plist (the Debian location unless ``info_plist`` is given; skipped when
+    in libccid's Info.plist (in pcscd's usbdropdir unless ``info_plist`` is given; skipped when
     missing). A reader that is not USB, not found or not CCID gets unknown capabilities with
     the reason said plainly. Never raises for those cases.
     """
-    from cardcheck.compat.driver import LIBCCID_INFO_PLIST, load_driver_list
+    from cardcheck.compat.driver import libccid_info_plist, load_driver_list
     from cardcheck.compat.rules import ReaderCapabilities
     from cardcheck.errors import CardcheckError
 
@@ -183,7 +183,7 @@ def capabilities_for_channel_id(
         )
     listed: bool | None = None
     driver_name: str | None = None
-    plist = LIBCCID_INFO_PLIST if info_plist is None else info_plist
+    plist = libccid_info_plist() if info_plist is None else info_plist
     if usb.vendor_id is not None and usb.product_id is not None and plist.is_file():
         try:
             entries = load_driver_list(plist).lookup(usb.vendor_id, usb.product_id)

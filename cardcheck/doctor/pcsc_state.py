@@ -1,19 +1,13 @@
 """What PC/SC says: the EstablishContext result, the readers, their USB place, blocked readers.
 
-Everything goes through :mod:`cardcheck.pcsc.adapter`. PC/SC calls can block (pcscd makes a
-connect wait while another program holds a transaction), so each call runs in a worker
-thread with its own context and is given up after a timeout: doctor never hangs. pyscard
-releases the GIL while it waits, and an abandoned worker ends with the process.
+Everything goes through :mod:`cardcheck.pcsc.adapter`, whose calls are bounded: a call that
+blocks (pcscd makes a connect wait while another program holds a transaction) is given up after
+the context's timeout with an error that says so, and doctor reports it: doctor never hangs.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,28 +45,8 @@ class PcscSurvey:
     """The service accepted the connection but SCardEstablishContext never returned."""
 
 
-class _TimedOut(Exception):
-    pass
-
-
-def _in_thread(work: Callable[[], T], timeout: float) -> T:
-    """Run ``work`` in a daemon thread; its result, its exception, or _TimedOut."""
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # handed to the caller below
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="cardcheck-doctor-pcsc", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise _TimedOut
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+_BLOCKED = frozenset({"in-transaction", "reader-unresponsive", "pcsc-unresponsive"})
+"""Codes of the adapter's errors for a reader call that got no answer in time."""
 
 
 def survey(*, timeout: float = 5.0, reader_timeout: float = 1.5) -> PcscSurvey:
@@ -84,50 +58,34 @@ def survey(*, timeout: float = 5.0, reader_timeout: float = 1.5) -> PcscSurvey:
     except ImportError as exc:  # pyscard missing or broken
         return PcscSurvey(None, None, (), unavailable=f"pyscard cannot be imported: {exc}")
 
-    def states() -> tuple[tuple[str, ReaderState, tuple[str, ...], bytes | None], ...]:
-        with open_context() as pcsc:
-            return tuple((s.name, s.state, s.state.labels(), s.atr) for s in pcsc.reader_states())
-
     try:
-        found = _in_thread(states, timeout)
-    except _TimedOut:
-        return PcscSurvey(
-            None,
-            None,
-            (),
-            unavailable=f"PC/SC did not answer within {timeout:g} s (the service accepted the "
-            "connection but never replied)",
-            hung=True,
-        )
+        with open_context(timeout) as pcsc:
+            found = tuple((s.name, s.state, s.state.labels(), s.atr) for s in pcsc.reader_states())
     except PcscError as err:
+        if err.code == "pcsc-unresponsive":
+            return PcscSurvey(
+                None,
+                None,
+                (),
+                unavailable=f"PC/SC did not answer within {timeout:g} s (the service accepted "
+                "the connection but never replied)",
+                hung=True,
+            )
         return PcscSurvey(err.result, err.result_name, ())
-
-    def channel(name: str) -> int | None:
-        with open_context() as pcsc:
-            return pcsc.reader_attributes(name).channel_id
-
-    def touch(name: str) -> None:
-        with open_context() as pcsc, pcsc.connect(name):
-            pass
 
     readers: list[PcscReader] = []
     for name, state, labels, atr in found:
         channel_id: int | None = None
         blocked = False
-        try:
-            channel_id = _in_thread(lambda n=name: channel(n), reader_timeout)  # type: ignore[misc]
-        except _TimedOut:
-            blocked = True
-        except PcscError:
-            channel_id = None
         shared = ReaderState.INUSE in state and ReaderState.EXCLUSIVE not in state
-        if not blocked and shared and ReaderState.PRESENT in state:
-            try:
-                _in_thread(lambda n=name: touch(n), reader_timeout)  # type: ignore[misc]
-            except _TimedOut:
-                blocked = True
-            except PcscError:
-                pass
+        try:
+            with open_context(reader_timeout) as pcsc:
+                channel_id = pcsc.reader_attributes(name).channel_id
+                if shared and ReaderState.PRESENT in state:
+                    with pcsc.connect(name):
+                        pass
+        except PcscError as err:
+            blocked = err.code in _BLOCKED
         usb = None
         if channel_id is not None and (channel_id & 0xFFFFFFFF) >> 16 == 0x0020:
             usb = ((channel_id >> 8) & 0xFF, channel_id & 0xFF)

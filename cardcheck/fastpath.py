@@ -86,21 +86,14 @@ def try_fast(argv: Sequence[str]) -> int | None:
         return None
     defer_import("inspect")
 
-    clock: float | None = None
-    if "clock" in opts:
-        try:
-            clock = float(str(opts["clock"]))
-        except ValueError:
-            return None
-        if not 0.001 <= clock <= 1000.0:
-            return None
+    # The same validators as the typer options; a refused value goes to typer for its message.
+    from cardcheck import options
 
-    jobs: int | None = None
-    if "jobs" in opts:
-        text = str(opts["jobs"])
-        if not text.isdigit() or int(text) < 1:
-            return None
-        jobs = int(text)
+    try:
+        clock = None if "clock" not in opts else options.clock_mhz(opts["clock"])
+        jobs = None if "jobs" not in opts else options.jobs(opts["jobs"])
+    except options.OptionValueError:
+        return None
 
     from cardcheck.commands.atr_run import run_atr
     from cardcheck.errors import CardcheckError

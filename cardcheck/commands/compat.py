@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cardcheck import options
 from cardcheck.cli import app
 from cardcheck.errors import ExitCode, InputError
 
@@ -130,8 +131,7 @@ def compat(
         typer.Option(
             "--clock",
             metavar="MHz",
-            min=0.001,
-            max=1000.0,
+            parser=options.for_click(options.clock_mhz),
             help="The reader's card clock in MHz (overrides the descriptor).",
         ),
     ] = None,
@@ -140,8 +140,7 @@ def compat(
         typer.Option(
             "--max-rate",
             metavar="BPS",
-            min=1,
-            max=0xFFFFFFFF,
+            parser=options.for_click(options.max_rate_bps),
             help="The reader's maximum data rate in bit/s (overrides the descriptor).",
         ),
     ] = None,

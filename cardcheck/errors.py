@@ -64,3 +64,11 @@ class UpdateFailed(CardcheckError):
 
     exit_code = ExitCode.UPDATE_FAILED
     code = "update-failed"
+
+
+class OutputClosed(Exception):
+    """Whoever read cardcheck's output went away (``| head``): not an error to report.
+
+    Raised instead of :class:`BrokenPipeError` where typer would otherwise turn that into
+    exit 1; the command ends quietly with its own exit code (``cardcheck.cli.run``).
+    """

@@ -18,7 +18,14 @@ from cardcheck.db import cache
 from cardcheck.db.database import Database, LocalRecord, PlaceRecord
 from cardcheck.db.index import ListIndex
 from cardcheck.db.model import CandidateStatus, IndexState, SourceKind
-from cardcheck.db.parse import MIN_ENTRIES, ListRejected, check_plausible, decode_list, parse_list
+from cardcheck.db.parse import (
+    MAX_LIST_BYTES,
+    MIN_ENTRIES,
+    ListRejected,
+    check_plausible,
+    decode_list,
+    parse_list,
+)
 from cardcheck.errors import EnvironmentProblem, InputError
 
 ENV_DB = "CARDCHECK_DB"
@@ -118,6 +125,10 @@ def load_list(
         raise ListRejected("it is a directory, not a file")
     if info.st_size == 0:
         raise ListRejected("it is empty")
+    if info.st_size > MAX_LIST_BYTES:
+        raise ListRejected(
+            f"it is {info.st_size} bytes, far more than an ATR list (at most {MAX_LIST_BYTES})"
+        )
     if use_cache:
         cached = cache.load_index(path, info)
         if cached is not None and len(cached) >= min_entries:

@@ -57,7 +57,7 @@ def check(
 
     command = DEFAULT_APDU
     if apdu is not None:
-        command = parse_atr_text([apdu])
+        command = parse_atr_text([apdu], what="APDU")
         if len(command) < 4:
             raise InputError(
                 f"--apdu {apdu!r} is too short for a command APDU (at least CLA INS P1 P2)",

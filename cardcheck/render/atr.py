@@ -50,13 +50,13 @@ def _rate(bps: float | None) -> str:
     return "unknown (RFU speed)" if bps is None else f"{whole_bps(bps):,} bit/s"
 
 
-_SHOWN_BYTES = 40
-"""Bytes of an over-long ATR shown in the human view (an ATR has at most 33)."""
+_SHOWN_BYTES = 16
+"""Bytes shown of an ATR longer than the 33 ISO/IEC 7816-3 allows (or of its extra bytes)."""
 
 
 def _cut_hex(data: bytes) -> str:
     """``data`` in hex, cut after :data:`_SHOWN_BYTES` bytes with how many there are."""
-    if len(data) <= _SHOWN_BYTES:
+    if len(data) <= 33:  # an ATR's most (ISO/IEC 7816-3): shown whole
         return _hex(data)
     return f"{_hex(data[:_SHOWN_BYTES])} ... ({len(data)} bytes in all)"
 

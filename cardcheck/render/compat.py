@@ -57,7 +57,7 @@ def render_compat(console: Console, info: AtrInfo, report: CompatReport) -> None
     console.print(
         f"[{style}]{report.verdict.value.upper()}[/{style}]: {_VERDICT_TEXT[report.verdict]}"
     )
-    shown = info.hex if len(info.raw) <= 40 else f"{info.hex[:119]} ... ({len(info.raw)} bytes)"
+    shown = info.hex if len(info.raw) <= 33 else f"{info.hex[:47]} ... ({len(info.raw)} bytes)"
     console.print(f"  card   [bold]{shown or '(empty)'}[/bold]")
     console.print(f"  reader {escape(_reader_label(report.reader))}")
     _findings(console, report)

@@ -375,3 +375,35 @@ def test_hex_messages_name_what_is_wrong() -> None:
     compat = cardcheck("compat", "3B", "0", "--clock", "4")
     assert compat.returncode == 2
     assert "the ATR has an odd number of hex digits" in compat.stderr.decode()
+
+
+# --- siblings: other inputs that could be read for ever or misread ----------------------------
+
+
+def test_descriptor_from_a_device_that_never_ends_is_refused() -> None:
+    proc = cardcheck("compat", VALID, "--descriptor", "/dev/zero")
+    assert proc.returncode == 2
+    assert "holds more than 1048576 bytes" in proc.stderr.decode()
+    endless = shell(f'yes | cardcheck compat {VALID} --descriptor -; echo "status $?" >&2')
+    assert "holds more than" in endless.stderr
+    assert endless.stderr.splitlines()[-1] == "status 2"
+
+
+def test_a_read_error_mid_file_is_an_input_error_not_an_output_error() -> None:
+    # /proc/self/mem is a regular file whose first read fails with EIO.
+    proc = cardcheck("atr", "--file", "/proc/self/mem", "--json", "--no-db")
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2, stderr
+    assert stderr.startswith("cardcheck: error: cannot read line 1 of /proc/self/mem")
+    assert "cannot write the output" not in stderr
+
+
+def test_a_file_of_size_zero_with_content_is_read(tmp_path: Path) -> None:
+    # Files of /proc report size 0 but have content; a FIFO is read as a stream as well.
+    fifo = tmp_path / "atrs.fifo"
+    os.mkfifo(fifo)
+    proc = shell(f'printf "{VALID}\\n{VALID}\\n" > {fifo} & cardcheck atr --file {fifo} --json')
+    assert [json.loads(line)["line"] for line in proc.stdout.splitlines()] == [1, 2]
+    status = cardcheck("atr", "--file", "/proc/self/status", "--json", "--no-db")
+    assert status.returncode == 1  # every line read, none of them an ATR
+    assert len(status.stdout.splitlines()) > 5

@@ -113,7 +113,11 @@ def _preview(raw: bytes) -> str:
 
 
 def inputs_from_stream(
-    stream: BinaryIO, first_line: int = 1, start: int = 0, stop: int | None = None
+    stream: BinaryIO,
+    first_line: int = 1,
+    start: int = 0,
+    stop: int | None = None,
+    name: str = "the input",
 ) -> Iterator[AtrInput]:
     """One entry per ATR line of ``stream`` (bytes ``start`` to ``stop`` of it, the first of
     them being line ``first_line``), read and decoded as it is reached; blank lines and ``#``
@@ -128,7 +132,15 @@ def inputs_from_stream(
     from cardcheck.atr.decode import decode_atr
     from cardcheck.atr.parse_hex import parse_atr_text
 
-    readline = stream.readline
+    def readline(size: int) -> bytes:
+        try:
+            return stream.readline(size)
+        except OSError as exc:  # an I/O error reading (not writing): an input error
+            raise InputError(
+                f"cannot read line {number} of {name}: {exc.strerror or exc}",
+                "the lines before it were decoded; give a readable text file",
+            ) from exc
+
     position = start
     number = first_line
     while stop is None or position < stop:
@@ -191,6 +203,10 @@ MAX_ATR_BYTES = 33
 """ISO/IEC 7816-3: an ATR has at most 33 bytes, TS included."""
 
 
+def _name(file: str | None) -> str:
+    return "standard input" if file in (None, "-") else str(file)
+
+
 def _regular_size(stream: BinaryIO) -> int | None:
     """The size of ``stream`` when it is a regular file that can be shared between
     processes by byte ranges; None for a pipe, a terminal or a device (read as one stream)."""
@@ -198,8 +214,8 @@ def _regular_size(stream: BinaryIO) -> int | None:
 
     try:
         info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode) or stream.tell() != 0:
-            return None
+        if not stat.S_ISREG(info.st_mode) or stream.tell() != 0 or info.st_size == 0:
+            return None  # (files of /proc and /sys have size 0 but content: streamed)
     except (OSError, ValueError):
         return None
     return info.st_size
@@ -336,7 +352,7 @@ def _run(
             return
         if size is None or file is None:
             # A pipe cannot be shared between processes: one stream, written as it comes.
-            inputs = inputs_from_stream(stream)
+            inputs = inputs_from_stream(stream, name=_name(file))
             state.failed |= _print_json(inputs, database, write, timing_hz, state, flush=True)
             return
         from cardcheck.commands import atr_jobs
@@ -350,7 +366,7 @@ def _run(
             with open(path, "rb") as own:
                 own.seek(begin)
                 number = 1 if begin == 0 else 1 + _lines_before(path, begin)
-                inputs = inputs_from_stream(own, number, begin, end)
+                inputs = inputs_from_stream(own, number, begin, end, _name(path))
                 return _print_json(inputs, database, write, timing_hz)
 
         state.failed |= atr_jobs.run_parts(count, count, work, write)
@@ -359,7 +375,7 @@ def _run(
         def identify(info: AtrInfo) -> tuple[Match, ...] | None:
             return None if database is None else database.identify(info.raw)
 
-        rest = inputs_from_stream(stream) if stream is not None else iter(())
+        rest = inputs_from_stream(stream, name=_name(file)) if stream is not None else iter(())
         clock_hz = (DEFAULT_CLOCK_MHZ if clock_mhz is None else clock_mhz) * 1_000_000.0
         _print_human(itertools.chain(first, rest), clock_hz, identify, state)
 

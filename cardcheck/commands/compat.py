@@ -21,11 +21,18 @@ if TYPE_CHECKING:
     from cardcheck.compat.rules import ReaderCapabilities
 
 
+MAX_DESCRIPTOR_BYTES = 1 << 20
+"""Most bytes read from --descriptor: a USB descriptor blob is a few hundred bytes, so
+/dev/zero or an endless pipe is refused rather than read for ever."""
+
+
 def _read_descriptor_file(path: str) -> bytes:
     try:
         if path == "-":
-            return sys.stdin.buffer.read()
-        return Path(path).read_bytes()
+            data = sys.stdin.buffer.read(MAX_DESCRIPTOR_BYTES + 1)
+        else:
+            with Path(path).open("rb") as stream:
+                data = stream.read(MAX_DESCRIPTOR_BYTES + 1)
     except OSError as exc:
         where = "standard input" if path == "-" else path
         raise InputError(
@@ -33,6 +40,14 @@ def _read_descriptor_file(path: str) -> bytes:
             "give a readable file: the 54-byte CCID class descriptor (binary or hex) or a "
             "USB descriptor blob such as /sys/bus/usb/devices/<bus>-<port>/descriptors",
         ) from exc
+    if len(data) > MAX_DESCRIPTOR_BYTES:
+        where = "standard input" if path == "-" else path
+        raise InputError(
+            f"the descriptor {where} holds more than {MAX_DESCRIPTOR_BYTES} bytes: not a USB "
+            "descriptor",
+            "give the 54-byte CCID class descriptor or a sysfs `descriptors` file",
+        )
+    return data
 
 
 def _driver_listing(

@@ -78,6 +78,9 @@ def run(argv: list[str]) -> int:
         try:
             result = app(args=argv, prog_name="cardcheck", standalone_mode=False)
             code = result if isinstance(result, int) else int(ExitCode.OK)
+            if code == ExitCode.INTERRUPTED:
+                # typer turns Ctrl-C inside a command into Exit(130), returned here.
+                sys.stderr.write("cardcheck: interrupted\n")
         except CardcheckError as err:
             code = int(err.exit_code)
             report_error(err)

@@ -407,3 +407,31 @@ def test_a_file_of_size_zero_with_content_is_read(tmp_path: Path) -> None:
     status = cardcheck("atr", "--file", "/proc/self/status", "--json", "--no-db")
     assert status.returncode == 1  # every line read, none of them an ATR
     assert len(status.stdout.splitlines()) > 5
+
+
+@pytest.mark.parametrize("extra", FAST_AND_TYPER)
+def test_stdin_results_come_line_by_line_and_ctrl_c_ends_it(extra: dict[str, str]) -> None:
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cardcheck", "atr", "--file", "-", "--json", "--no-db"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env_with(extra),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for number in (1, 2):
+            proc.stdin.write(f"{VALID}\n".encode())
+            proc.stdin.flush()
+            # the result of each line arrives while standard input is still open
+            assert json.loads(proc.stdout.readline())["line"] == number
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130
+    assert err.decode() == "cardcheck: interrupted\n"

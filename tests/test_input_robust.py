@@ -435,3 +435,20 @@ def test_stdin_results_come_line_by_line_and_ctrl_c_ends_it(extra: dict[str, str
         proc.wait()
     assert proc.returncode == 130
     assert err.decode() == "cardcheck: interrupted\n"
+
+
+def test_stdin_redirected_from_a_regular_file(tmp_path: Path) -> None:
+    # `cardcheck atr --file - < atrs.txt`: a regular file on stdin, long enough for --jobs.
+    source = tmp_path / "atrs.txt"
+    source.write_text(f"{VALID}\n" * 4000)
+    with source.open("rb") as stdin:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cardcheck", "atr", "--file", "-", "--json", "--no-db"],
+            stdin=stdin,
+            capture_output=True,
+            env=env_with(),
+            timeout=120,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert [r["line"] for r in _results(proc.stdout)] == list(range(1, 4001))

@@ -337,7 +337,8 @@ def _run(
     clock_mhz: float | None,
     jobs: int | None,
 ) -> None:
-    size = None if stream is None else _regular_size(stream)
+    # Standard input is always one stream (even when it is a regular file: `< atrs.txt`).
+    size = None if stream is None or file in (None, "-") else _regular_size(stream)
     lines = 0 if stream is None else (_estimate_lines(stream, size) if size else 1)
     if stream is not None and (size is None or lines >= _QUICK_INIT_LINES):
         from cardcheck.values import install_quick_inits
@@ -350,7 +351,7 @@ def _run(
         state.failed |= _print_json(first, database, write, timing_hz)
         if stream is None:
             return
-        if size is None or file is None:
+        if size is None or file is None or file == "-":
             # A pipe cannot be shared between processes: one stream, written as it comes.
             inputs = inputs_from_stream(stream, name=_name(file))
             state.failed |= _print_json(inputs, database, write, timing_hz, state, flush=True)

@@ -338,6 +338,9 @@ def test_one_rounding_rule_for_bit_rates_and_unknown_max_rate() -> None:
         assert "10752" in out.replace(",", "")
         assert "10753" not in out.replace(",", "")
     assert "4294967295" not in compat
+    report = json.loads(cardcheck("compat", VALID, "--clock", "4", "--json").stdout)
+    assert report["speed"]["max_data_rate_bps"] is None  # unknown, not 0xFFFFFFFF
+    assert report["reader"]["max_data_rate_bps"] is None
     assert "max data rate" in compat
     assert [line.split()[-1] for line in compat.splitlines() if "max data rate" in line] == [
         "unknown"

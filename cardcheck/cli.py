@@ -87,6 +87,12 @@ def run(argv: list[str]) -> int:
         except OutputClosed:
             # A reader of the output went away (`| head`) while rich was writing.
             raise BrokenPipeError(32, "Broken pipe") from None
+        except SystemExit as exc:
+            if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                # typer met a closed pipe itself (it then wraps stdout and exits 1): the same
+                # quiet end as any closed pipe, not a failure.
+                raise BrokenPipeError(32, "Broken pipe") from None
+            code = exc.code if isinstance(exc.code, int) else int(ExitCode.USAGE)
         except typer.Abort:
             sys.stderr.write("Aborted!\n")
             code = int(ExitCode.FAILED)

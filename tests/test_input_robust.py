@@ -105,7 +105,13 @@ def test_closed_pipe_keeps_the_commands_exit_code(
 
 @pytest.mark.parametrize(
     "args",
-    [["db", "info"], ["db", "search", "yubikey"], ["compat", VALID, "--clock", "4"]],
+    [
+        ["db", "info"],
+        ["db", "search", "yubikey"],
+        ["db", "search", "card", "--json"],  # more than a pipe's buffer, written by print()
+        ["compat", VALID, "--clock", "4"],
+        ["atr", "--help"],
+    ],
 )
 def test_closed_pipe_other_commands(args: list[str]) -> None:
     proc = shell(f'cardcheck {" ".join(args)} | true; echo "status ${{PIPESTATUS[0]}}" >&2')

@@ -189,3 +189,31 @@ def test_old_format_and_corrupt_caches_are_pruned(tmp_path: Path) -> None:
     assert "index-deadbeef.marshal" not in _indexes(env)
     assert "index-0badf00d.marshal" not in _indexes(env)
     assert len(_indexes(env)) == 1
+
+
+def test_ctrl_c_during_a_slow_download_says_interrupted(
+    setup: tuple[dict[str, str], Path], drip_url: str
+) -> None:
+    import signal
+    import time
+
+    env, ours = setup
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cardcheck", "db", "update", "--url", drip_url + "/drip.txt"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        time.sleep(2)  # well into the download (a byte a second)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130
+    assert out == ""
+    assert err == "cardcheck: interrupted\n"
+    assert ours.read_bytes() == PREVIOUS

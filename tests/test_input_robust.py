@@ -461,3 +461,15 @@ def test_stdin_redirected_from_a_regular_file(tmp_path: Path) -> None:
         )
     assert proc.returncode == 0, proc.stderr
     assert [r["line"] for r in _results(proc.stdout)] == list(range(1, 4001))
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--voltages", "nan"), ("--voltages", "inf,5"), ("--voltages", "1e3"), ("--protocols", "inf")],
+)
+def test_compat_list_options_refuse_numbers_they_do_not_know(option: str, value: str) -> None:
+    proc = cardcheck("compat", VALID, option, value)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2
+    assert stderr.startswith(f"cardcheck: error: {option}: unknown ")
+    assert "Traceback" not in stderr

@@ -217,3 +217,24 @@ def test_ctrl_c_during_a_slow_download_says_interrupted(
     assert out == ""
     assert err == "cardcheck: interrupted\n"
     assert ours.read_bytes() == PREVIOUS
+
+
+# --- lists that are pipes are not read (they could block for ever) -----------------------------
+
+
+def test_a_fifo_as_list_or_local_additions_is_skipped_not_read(tmp_path: Path) -> None:
+    import os
+
+    env = isolated_env(tmp_path)
+    local = Path(env["XDG_CONFIG_HOME"]) / "cardcheck" / "local_atrs.txt"
+    local.parent.mkdir(parents=True)
+    os.mkfifo(local)  # nobody ever writes to it: opening it to read would block for ever
+    proc = run(env, "atr", "3B 02 14 50")
+    assert proc.returncode == 0, proc.stderr
+    assert f"skipped {local}: it is not a regular file" in proc.stderr
+
+    fifo = tmp_path / "list.fifo"
+    os.mkfifo(fifo)
+    proc = run(env, "db", "info", "--db", str(fifo))
+    assert proc.returncode == 3
+    assert "it is not a regular file" in proc.stderr

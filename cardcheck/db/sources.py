@@ -123,6 +123,8 @@ def load_list(
         raise ListRejected(f"it cannot be read ({_describe_os_error(exc)})") from exc
     if stat_module.S_ISDIR(info.st_mode):
         raise ListRejected("it is a directory, not a file")
+    if not stat_module.S_ISREG(info.st_mode):
+        raise ListRejected("it is not a regular file (a pipe or a device is not read)")
     if info.st_size == 0:
         raise ListRejected("it is empty")
     if info.st_size > MAX_LIST_BYTES:
@@ -148,6 +150,11 @@ def load_list(
 def _load_local() -> tuple[LocalRecord, ListIndex | None]:
     path = local_list_path()
     try:
+        info = os.stat(path)
+        if not stat_module.S_ISREG(info.st_mode):
+            return (path, True, "it is not a regular file"), None
+        if info.st_size > MAX_LIST_BYTES:
+            return (path, True, f"it is {info.st_size} bytes, far more than an ATR list"), None
         data = path.read_bytes()
     except FileNotFoundError:
         return (path, False, None), None

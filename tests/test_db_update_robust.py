@@ -238,3 +238,25 @@ def test_a_fifo_as_list_or_local_additions_is_skipped_not_read(tmp_path: Path) -
     proc = run(env, "db", "info", "--db", str(fifo))
     assert proc.returncode == 3
     assert "it is not a regular file" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("notaurl", "not an http or https URL"),
+        ("http://[::1", "Invalid IPv6 URL"),
+        ("ftp://127.0.0.1/list.txt", "not an http or https URL"),
+        ("file:///etc/passwd", "not an http or https URL"),
+        ("http://", "not an http or https URL"),
+    ],
+)
+def test_a_bad_url_is_a_usage_error_not_a_traceback(
+    setup: tuple[dict[str, str], Path], url: str, reason: str
+) -> None:
+    env, ours = setup
+    proc = run(env, "db", "update", "--url", url)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"cardcheck: error: --url {url!r}: ")
+    assert reason in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert ours.read_bytes() == PREVIOUS

@@ -31,7 +31,7 @@ from cardcheck.db.parse import (
     parse_list,
 )
 from cardcheck.db.sources import cardcheck_list_path, load_list, open_database
-from cardcheck.errors import CardcheckError, UpdateFailed
+from cardcheck.errors import CardcheckError, InputError, UpdateFailed
 
 DEFAULT_URL = "https://pcsc-tools.apdu.fr/smartcard_list.txt"
 """Where pcsc-tools publishes the list."""
@@ -91,6 +91,27 @@ class UpdateResult:
             "backup": None if self.backup is None else str(self.backup),
             "index": self.index_state.value,
         }
+
+
+def check_url(url: str) -> None:
+    """Raise InputError (a usage error, exit 2) unless ``url`` is an http or https URL with a
+    host: ``--url notaurl`` or ``--url http://[::1`` is a typo, not a failed download."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        host, reason = None, str(exc)
+    else:
+        reason = "it is not an http or https URL with a host"
+        if parts.scheme.lower() not in ("http", "https"):
+            host = None
+    if not host:
+        raise InputError(
+            f"--url {url!r}: {reason}",
+            f"give an http(s) URL, e.g. --url {DEFAULT_URL}, or a file with --from FILE",
+        )
 
 
 def _fail(message: str, hint: str | None = None) -> UpdateFailed:
@@ -259,6 +280,8 @@ def update_list(
 ) -> UpdateResult:
     """Fetch, check and install a new list as cardcheck's copy; see the module docstring."""
     origin = str(from_file) if from_file is not None else (url or DEFAULT_URL)
+    if from_file is None:
+        check_url(origin)
 
     def get() -> tuple[bytes, ListIndex]:
         if from_file is not None:

@@ -368,7 +368,9 @@ def _run(
                 own.seek(begin)
                 number = 1 if begin == 0 else 1 + _lines_before(path, begin)
                 inputs = inputs_from_stream(own, number, begin, end, _name(path))
-                return _print_json(inputs, database, write, timing_hz)
+                # (state: the parent's own part counts for a closed pipe; a worker's copy of
+                # state is its own and is dropped)
+                return _print_json(inputs, database, write, timing_hz, state)
 
         state.failed |= atr_jobs.run_parts(count, count, work, write)
     else:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cardcheck.errors import CardcheckError, ExitCode, OutputClosed
+from cardcheck.errors import CardcheckError, ExitCode
 from cardcheck.render.error import report_error
 
 app = typer.Typer(
@@ -63,8 +63,9 @@ def run(argv: list[str]) -> int:
     typer (click) runs in non-standalone mode, so that its usage errors (exit 2) are shown
     here and an error writing the output reaches this function instead of typer's own exit 1.
     Every :class:`CardcheckError` is turned into a message, a hint and its exit code here; an
-    output that cannot be written (full disk: exit 3; a closed pipe: quiet, the command's
-    code) is handled by :func:`~cardcheck.render.error.output_failed`.
+    output that cannot be written (full disk: exit 3; a closed pipe, including
+    :class:`~cardcheck.errors.OutputClosed` from rich: quiet, the command's code) is handled
+    by :func:`~cardcheck.render.error.output_failed`.
     """
     import sys
 
@@ -79,14 +80,12 @@ def run(argv: list[str]) -> int:
             result = app(args=argv, prog_name="cardcheck", standalone_mode=False)
             code = result if isinstance(result, int) else int(ExitCode.OK)
             if code == ExitCode.INTERRUPTED:
-                # typer turns Ctrl-C inside a command into Exit(130), returned here.
-                sys.stderr.write("cardcheck: interrupted\n")
+                # typer turns Ctrl-C inside a command into Exit(130), returned here: let
+                # __main__ say "interrupted", as for Ctrl-C anywhere else.
+                raise KeyboardInterrupt
         except CardcheckError as err:
             code = int(err.exit_code)
             report_error(err)
-        except OutputClosed:
-            # A reader of the output went away (`| head`) while rich was writing.
-            raise BrokenPipeError(32, "Broken pipe") from None
         except SystemExit as exc:
             if type(sys.stdout).__name__ == "PacifyFlushWrapper":
                 # typer met a closed pipe itself (it then wraps stdout and exits 1): the same

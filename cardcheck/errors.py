@@ -66,9 +66,11 @@ class UpdateFailed(CardcheckError):
     code = "update-failed"
 
 
-class OutputClosed(Exception):
-    """Whoever read cardcheck's output went away (``| head``): not an error to report.
+class OutputClosed(BrokenPipeError):
+    """Whoever read cardcheck's output went away (``| head``) while rich was writing: not an
+    error to report, the command ends quietly with its own exit code.
 
-    Raised instead of :class:`BrokenPipeError` where typer would otherwise turn that into
-    exit 1; the command ends quietly with its own exit code (``cardcheck.cli.run``).
+    Raised by the console instead of rich's ``SystemExit(1)``. It is a BrokenPipeError (so
+    every ``except BrokenPipeError`` treats it as one) without an errno, so that typer does not
+    turn it into its own exit 1 on the way out (``cardcheck.cli.run`` handles it).
     """

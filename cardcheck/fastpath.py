@@ -96,7 +96,7 @@ def try_fast(argv: Sequence[str]) -> int | None:
         return None
 
     from cardcheck.commands.atr_run import run_atr
-    from cardcheck.errors import CardcheckError, OutputClosed
+    from cardcheck.errors import CardcheckError
     from cardcheck.render.error import output_failed, report_error, report_output_error
 
     if sys.stdout is None:  # started with stdout closed (`>&-`)
@@ -121,8 +121,6 @@ def try_fast(argv: Sequence[str]) -> int | None:
         except CardcheckError as err:
             report_error(err)
             code = int(err.exit_code)
-        except OutputClosed:
-            raise BrokenPipeError(32, "Broken pipe") from None
         sys.stdout.flush()
     except OSError as exc:  # writing the output: see cardcheck.cli.run
         handled = output_failed(exc, code)

@@ -104,18 +104,20 @@ def test_closed_pipe_keeps_the_commands_exit_code(
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "code"),
     [
-        ["db", "info"],
-        ["db", "search", "yubikey"],
-        ["db", "search", "card", "--json"],  # more than a pipe's buffer, written by print()
-        ["compat", VALID, "--clock", "4"],
-        ["atr", "--help"],
+        (["db", "info"], 0),
+        (["db", "search", "yubikey"], 0),
+        (["db", "search", "card", "--json"], 0),  # more than a pipe's buffer, by print()
+        (["compat", VALID, "--clock", "4"], 0),
+        (["compat", "00", "11", "22", "--clock", "4"], 1),  # the verdict's code: fail
+        (["compat", "00", "11", "22", "--clock", "4", "--json"], 1),
+        (["atr", "--help"], 0),
     ],
 )
-def test_closed_pipe_other_commands(args: list[str]) -> None:
+def test_closed_pipe_other_commands(args: list[str], code: int) -> None:
     proc = shell(f'cardcheck {" ".join(args)} | true; echo "status ${{PIPESTATUS[0]}}" >&2')
-    assert proc.stderr.splitlines() == ["status 0"]
+    assert proc.stderr.splitlines() == [f"status {code}"]
 
 
 # --- a full disk ------------------------------------------------------------------------------

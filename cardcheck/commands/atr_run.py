@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cardcheck.errors import ExitCode, InputError, OutputClosed
+from cardcheck.errors import ExitCode, InputError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
@@ -306,7 +306,7 @@ def run_atr(
         state = _Outcome()
         try:
             _run(first, stream, file, state, database, json_output, clock_mhz, jobs)
-        except (BrokenPipeError, OutputClosed):
+        except BrokenPipeError:  # OutputClosed (from rich) included
             # Whoever read the output went away (`| head`): stop reading, end quietly with
             # the exit code of what was decoded so far.
             from cardcheck.render.error import silence_stdout

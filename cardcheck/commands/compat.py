@@ -197,15 +197,22 @@ def compat(
     reader = _reader(descriptor, clock, max_rate, voltages, protocols)
     report = compatibility(info, reader)
 
-    if json_output:
-        import json
+    try:
+        if json_output:
+            import json
 
-        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
-    else:
-        from cardcheck.render.compat import render_compat
-        from cardcheck.render.console import make_console
+            sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            from cardcheck.render.compat import render_compat
+            from cardcheck.render.console import make_console
 
-        render_compat(make_console(), info, report)
+            render_compat(make_console(), info, report)
+    except BrokenPipeError:
+        # The reader went away (`| head`): end quietly, with the verdict's exit code.
+        from cardcheck.render.error import silence_stdout
+
+        silence_stdout()
 
     if report.verdict is Verdict.FAIL:
         raise typer.Exit(int(ExitCode.FAILED))

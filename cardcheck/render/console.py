@@ -24,7 +24,7 @@ def make_console(*, stderr: bool = False) -> Console:
             from cardcheck.errors import OutputClosed
 
             self.quiet = True
-            raise OutputClosed
+            raise OutputClosed("the reader of the output went away")
 
     no_color = bool(os.environ.get("NO_COLOR"))
     return _Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)

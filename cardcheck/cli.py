@@ -60,26 +60,58 @@ _register_commands()
 def run(argv: list[str]) -> int:
     """Run the CLI on ``argv`` and return the exit code (documented in the README).
 
-    typer (click) handles its own usage errors (exit 2) in standalone mode; every
-    :class:`CardcheckError` is turned into a message, a hint and its exit code here.
+    typer (click) runs in non-standalone mode, so that its usage errors (exit 2) are shown
+    here and an error writing the output reaches this function instead of typer's own exit 1.
+    Every :class:`CardcheckError` is turned into a message, a hint and its exit code here; an
+    output that cannot be written (full disk: exit 3; a closed pipe, including
+    :class:`~cardcheck.errors.OutputClosed` from rich: quiet, the command's code) is handled
+    by :func:`~cardcheck.render.error.output_failed`.
     """
+    import sys
+
+    from cardcheck.render.error import output_failed, report_output_error
+
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        report_output_error("standard output is closed")
+        return int(ExitCode.ENVIRONMENT)
+    code = int(ExitCode.OK)
     try:
-        app(args=argv, prog_name="cardcheck")
-    except SystemExit as ex:
-        if _interrupted(ex):
-            # typer turns Ctrl-C into a silent exit 130: let __main__ say "interrupted".
-            raise KeyboardInterrupt from None
-        code = ex.code
-        if code is None:
-            return int(ExitCode.OK)
-        return code if isinstance(code, int) else int(ExitCode.USAGE)
-    except CardcheckError as err:
-        report_error(err)
-        return int(err.exit_code)
-    except BrokenPipeError:
-        # Whoever read our stdout went away (e.g. `| head`): not an error of ours.
-        return int(ExitCode.OK)
-    return int(ExitCode.OK)
+        try:
+            result = app(args=argv, prog_name="cardcheck", standalone_mode=False)
+            code = result if isinstance(result, int) else int(ExitCode.OK)
+            if code == ExitCode.INTERRUPTED:
+                # typer turns Ctrl-C inside a command into Exit(130), returned here: let
+                # __main__ say "interrupted", as for Ctrl-C anywhere else.
+                raise KeyboardInterrupt
+        except CardcheckError as err:
+            code = int(err.exit_code)
+            report_error(err)
+        except SystemExit as exc:
+            if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                # typer met a closed pipe itself (it then wraps stdout and exits 1): the same
+                # quiet end as any closed pipe, not a failure.
+                raise BrokenPipeError(32, "Broken pipe") from None
+            code = exc.code if isinstance(exc.code, int) else int(ExitCode.USAGE)
+        except typer.Abort as exc:
+            if _interrupted(exc):
+                raise KeyboardInterrupt from None
+            sys.stderr.write("Aborted!\n")
+            code = int(ExitCode.FAILED)
+        except Exception as exc:
+            # click's usage errors (ClickException: bad option, missing argument): shown as
+            # click shows them in standalone mode, with their exit code (2).
+            show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+            if isinstance(exc, OSError) or not callable(show) or not isinstance(exit_code, int):
+                raise
+            show()
+            code = exit_code
+        sys.stdout.flush()
+    except OSError as exc:
+        handled = output_failed(exc, code)
+        if handled is None:
+            raise
+        return handled
+    return code
 
 
 def _interrupted(exc: BaseException) -> bool:

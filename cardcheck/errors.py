@@ -64,3 +64,13 @@ class UpdateFailed(CardcheckError):
 
     exit_code = ExitCode.UPDATE_FAILED
     code = "update-failed"
+
+
+class OutputClosed(BrokenPipeError):
+    """Whoever read cardcheck's output went away (``| head``) while rich was writing: not an
+    error to report, the command ends quietly with its own exit code.
+
+    Raised by the console instead of rich's ``SystemExit(1)``. It is a BrokenPipeError (so
+    every ``except BrokenPipeError`` treats it as one) without an errno, so that typer does not
+    turn it into its own exit 1 on the way out (``cardcheck.cli.run`` handles it).
+    """

@@ -86,41 +86,45 @@ def try_fast(argv: Sequence[str]) -> int | None:
         return None
     defer_import("inspect")
 
-    clock: float | None = None
-    if "clock" in opts:
-        try:
-            clock = float(str(opts["clock"]))
-        except ValueError:
-            return None
-        if not 0.001 <= clock <= 1000.0:
-            return None
+    # The same validators as the typer options; a refused value goes to typer for its message.
+    from cardcheck import options
 
-    jobs: int | None = None
-    if "jobs" in opts:
-        text = str(opts["jobs"])
-        if not text.isdigit() or int(text) < 1:
-            return None
-        jobs = int(text)
+    try:
+        clock = None if "clock" not in opts else options.clock_mhz(opts["clock"])
+        jobs = None if "jobs" not in opts else options.jobs(opts["jobs"])
+    except options.OptionValueError:
+        return None
 
     from cardcheck.commands.atr_run import run_atr
     from cardcheck.errors import CardcheckError
-    from cardcheck.render.error import report_error
+    from cardcheck.render.error import output_failed, report_error, report_output_error
+
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        report_output_error("standard output is closed")
+        return 3
 
     parts = opts["parts"]
     assert isinstance(parts, list)
     db = opts.get("db")
+    code = 0
     try:
-        return run_atr(
-            parts,
-            None if "file" not in opts else str(opts["file"]),
-            json_output=bool(opts["json"]),
-            clock_mhz=clock,
-            db_path=None if db is None else Path(str(db)),
-            use_db=not opts["no_db"],
-            jobs=jobs,
-        )
-    except CardcheckError as err:
-        report_error(err)
-        return int(err.exit_code)
-    except BrokenPipeError:
-        return 0
+        try:
+            code = run_atr(
+                parts,
+                None if "file" not in opts else str(opts["file"]),
+                json_output=bool(opts["json"]),
+                clock_mhz=clock,
+                db_path=None if db is None else Path(str(db)),
+                use_db=not opts["no_db"],
+                jobs=jobs,
+            )
+        except CardcheckError as err:
+            report_error(err)
+            code = int(err.exit_code)
+        sys.stdout.flush()
+    except OSError as exc:  # writing the output: see cardcheck.cli.run
+        handled = output_failed(exc, code)
+        if handled is None:
+            raise
+        return handled
+    return code

@@ -23,6 +23,7 @@ class Route:
     content_type: str = "text/plain; charset=utf-8"
     announce: int | None = None  # Content-Length to announce (default: len(body))
     silent: bool = False  # accept the request and never answer
+    drip: float | None = None  # send the body one byte every `drip` seconds
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -42,8 +43,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(length))
         self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(route.body)
-        self.wfile.flush()
+        if route.drip is None:
+            self.wfile.write(route.body)
+            self.wfile.flush()
+            return
+        try:
+            for index in range(len(route.body)):
+                self.wfile.write(route.body[index : index + 1])
+                self.wfile.flush()
+                if self.stop.wait(route.drip):
+                    return
+        except OSError:  # the client gave up
+            return
 
     def log_message(self, format: str, *args: object) -> None:
         pass

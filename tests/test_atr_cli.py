@@ -87,7 +87,7 @@ def test_bad_hex_exits_2_with_a_pointer() -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()
-    assert lines[0] == "cardcheck: error: not hex: 'G' at position 5"
+    assert lines[0] == "cardcheck: error: the ATR is not hex: 'G' at position 5"
     assert lines[1] == "  3B 8G 80"
     assert lines[2] == "      ^"
     assert lines[3].startswith("  hint: ")
@@ -137,7 +137,11 @@ def test_file_json_keeps_input_order_and_reports_bad_lines(tmp_path: Path) -> No
     assert objs[1] == {
         "line": 4,
         "input": "3B 02 14 5Z",
-        "error": {"code": "not-hex", "message": "not hex: 'Z' at position 11", "position": 11},
+        "error": {
+            "code": "not-hex",
+            "message": "the ATR is not hex: 'Z' at position 11",
+            "position": 11,
+        },
     }
     assert objs[2]["atr"] == "3B 02 14 50" and objs[2]["valid"] is True
     assert objs[3]["valid"] is False
@@ -158,7 +162,7 @@ def test_file_bad_line_human_goes_on(tmp_path: Path) -> None:
     out = proc.stdout
     assert out.index("line 3: ATR") < out.index("line 4: input 3B 02 14 5Z")
     assert out.index("line 4: input") < out.index("line 5: ATR 3B 02 14 50")
-    assert "NOT AN ATR: not hex: 'Z' at position 11" in out
+    assert "NOT AN ATR: the ATR is not hex: 'Z' at position 11" in out
 
 
 def test_unreadable_file_exits_2(tmp_path: Path) -> None:

@@ -417,7 +417,7 @@ def test_parse_atr_text_points_at_bad_character() -> None:
     assert isinstance(err, InputError) and err.exit_code == 2
     assert err.position == 5
     lines = err.message.splitlines()
-    assert lines[0] == "not hex: 'G' at position 5"
+    assert lines[0] == "the ATR is not hex: 'G' at position 5"
     assert lines[1] == "  3B 8G 80"
     assert lines[2] == "      ^"
 
@@ -443,7 +443,11 @@ def test_input_error_json() -> None:
     assert out == {
         "line": 3,
         "input": "3B 0X",
-        "error": {"code": "not-hex", "message": "not hex: 'X' at position 5", "position": 5},
+        "error": {
+            "code": "not-hex",
+            "message": "the ATR is not hex: 'X' at position 5",
+            "position": 5,
+        },
     }
 
 

@@ -401,10 +401,15 @@ def test_driver_listing_findings() -> None:
     assert "08E6:3437" in finding(report, "reader-not-in-driver").message
 
 
-def test_invalid_atr_is_a_warning() -> None:
+def test_invalid_atr_fails_without_a_prediction() -> None:
     # tests/golden/atr/pcsc-part3-tck-wrong.json: a MIFARE 1K ATR with a wrong TCK.
     atr = "3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6B"
-    assert "atr-invalid" in codes(check("OMNIKEY_AG_3121.txt", atr), Severity.WARNING)
+    report = check("OMNIKEY_AG_3121.txt", atr)
+    assert "atr-invalid" in codes(report, Severity.ERROR)
+    assert report.verdict is Verdict.FAIL
+    assert (report.protocol, report.speed, report.speeds) == (None, None, ())
+    assert "tck-mismatch" in finding(report, "atr-invalid").message
+    assert not codes(report, Severity.INFO)  # no pps, negotiated-speed, ...
 
 
 @pytest.mark.parametrize(

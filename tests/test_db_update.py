@@ -16,15 +16,19 @@ GOOD = LIST_PATH.read_bytes()
 
 
 def cut_at_entries(data: bytes, keep: int) -> bytes:
-    """The list up to (not including) its entry number ``keep``: still a well-formed list."""
+    """The list up to (not including) its entry number ``keep``, closed by the published
+    list's trailer: still a well-formed, complete list."""
     seen = 0
     lines = data.split(b"\n")
     for number, line in enumerate(lines):
         if line.strip() and not line.startswith((b"#", b"\t")):
             if seen == keep:
-                return b"\n".join(lines[:number]) + b"\n"
+                return b"\n".join(lines[:number]) + b"\n" + TRAILER
             seen += 1
     return data
+
+
+TRAILER = b"# do not delete\n"
 
 
 PREVIOUS = cut_at_entries(GOOD, 4600)  # an older, smaller but complete list
@@ -78,7 +82,7 @@ def setup(tmp_path: Path) -> tuple[dict[str, str], Path]:
         ("/html-as-text.txt", "HTML page"),
         ("/binary.bin", "binary data"),
         ("/missing.txt", "HTTP 404"),
-        ("/silent", "no answer within 1 s"),
+        ("/silent", "longer than --timeout 1 s"),
         ("/small-list.txt", "far fewer than the 4600"),
     ],
 )

@@ -732,7 +732,8 @@ def _finish(
 
     extra = data[end:]
     if extra:
-        message = f"{len(extra)} byte(s) after the end of the ATR: {_hex(extra)}"
+        shown = _hex(extra[:16]) + (" ..." if len(extra) > 16 else "")
+        message = f"{len(extra)} byte(s) after the end of the ATR: {shown}"
         if not required and len(extra) == 1:
             xor = 0
             for byte in data[1:]:
@@ -750,11 +751,12 @@ def _finish(
             "they are not part of the ATR: a reader or driver artefact, or a card that "
             "sends a TCK it should not",
         )
-    if end > MAX_ATR_LENGTH:
+    if max(end, len(data)) > MAX_ATR_LENGTH:
+        # Bytes after the end count too: 3.5 MB of them is not an ATR with a warning.
         b.add(
             Severity.ERROR,
             "too-long",
-            f"the ATR has {end} bytes; ISO/IEC 7816-3 allows at most {MAX_ATR_LENGTH}",
+            f"the ATR has {len(data)} bytes; ISO/IEC 7816-3 allows at most {MAX_ATR_LENGTH}",
             MAX_ATR_LENGTH,
             "readers may cut or reject it",
         )

@@ -36,13 +36,21 @@ def _pointer(text: str, position: int, width: int = 1) -> str:
     return f"  {text}\n  {' ' * position}{'^' * max(width, 1)}"
 
 
-def parse_atr_text(parts: Sequence[str]) -> bytes:
-    """The bytes written in ``parts`` (one ATR, possibly split over several arguments).
+_EXAMPLES = {
+    "ATR": "3B 8F 80 01",
+    "APDU": "00 A4 00 00 02 3F 00",
+}
+"""An example of each thing typed in hex, for the hints."""
+
+
+def parse_atr_text(parts: Sequence[str], what: str = "ATR") -> bytes:
+    """The bytes written in ``parts`` (one ATR, or the ``what`` named in the messages, such
+    as an APDU, possibly split over several arguments).
 
     Digits may be upper or lower case, grouped freely (``3B0214 50``) and separated by
     spaces, tabs or colons; every group must hold an even number of digits. Raises
-    :class:`InputError` (with the position of the problem) for anything else, or when there
-    are no digits at all.
+    :class:`InputError` (with the position of the problem, naming ``what``) for anything
+    else, or when there are no digits at all.
     """
     text = " ".join(parts)
     # Fast path: bytes.fromhex reads pairs of digits with ASCII white space between the pairs,
@@ -55,14 +63,14 @@ def parse_atr_text(parts: Sequence[str]) -> bytes:
         data = b""
     if data and not any(char in text for char in _OTHER_WHITE_SPACE):
         return data
-    return _parse_slowly(text)
+    return _parse_slowly(text, what)
 
 
 _OTHER_WHITE_SPACE = "\n\r\x0b\x0c"
 """White space bytes.fromhex skips between pairs but an ATR may not hold."""
 
 
-def _parse_slowly(text: str) -> bytes:
+def _parse_slowly(text: str, what: str = "ATR") -> bytes:
     """:func:`parse_atr_text` character by character: raises with the position of the problem."""
     shown = text.replace("\t", " ")
     out = bytearray()
@@ -74,8 +82,8 @@ def _parse_slowly(text: str) -> bytes:
         group = text[group_start:end]
         if len(group) % 2:
             raise NotHexError(
-                f"odd number of hex digits in '{group}' at position {group_start + 1}: "
-                "each byte needs two digits",
+                f"the {what} has an odd number of hex digits in '{group}' at position "
+                f"{group_start + 1}: each byte needs two digits",
                 "write every byte as two digits, e.g. 0A rather than A",
                 position=group_start + 1,
                 text=shown,
@@ -93,18 +101,20 @@ def _parse_slowly(text: str) -> bytes:
             group_start = None
             continue
         shown_ch = ch if ch.isprintable() else repr(ch)
+        example = _EXAMPLES.get(what, _EXAMPLES["ATR"])
         raise NotHexError(
-            f"not hex: '{shown_ch}' at position {i + 1}",
-            "an ATR is hex digits 0-9 and A-F, e.g. 3B 8F 80 01 (spaces or colons between "
+            f"the {what} is not hex: '{shown_ch}' at position {i + 1}",
+            f"an {what} is hex digits 0-9 and A-F, e.g. {example} (spaces or colons between "
             "bytes are fine)",
             position=i + 1,
             text=shown,
         )
     close_group(len(text))
     if not out:
+        example = "cardcheck atr 3B 02 14 50" if what == "ATR" else _EXAMPLES.get(what, "")
         raise InputError(
-            "no ATR given: the text holds no hex digits",
-            "give the ATR as hex, e.g. cardcheck atr 3B 02 14 50",
+            f"no {what} given: the text holds no hex digits",
+            f"give the {what} as hex, e.g. {example}",
             code="empty-input",
         )
     return bytes(out)

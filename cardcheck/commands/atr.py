@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from cardcheck import options
 from cardcheck.cli import DbOption, app
 from cardcheck.commands.atr_run import DEFAULT_CLOCK_MHZ, run_atr
 
@@ -44,8 +45,7 @@ def atr(
         typer.Option(
             "--clock",
             metavar="MHz",
-            min=0.001,
-            max=1000.0,
+            parser=options.for_click(options.clock_mhz),
             help="Reader clock for the timing section, in MHz [default: "
             f"{DEFAULT_CLOCK_MHZ}]; with --json, a timing key at that clock.",
             show_default=False,
@@ -61,9 +61,10 @@ def atr(
         typer.Option(
             "--jobs",
             metavar="N",
-            min=1,
+            parser=options.for_click(options.jobs),
             help="Processes for a long --file with --json [default: one per core, "
-            "for at least 1500 lines each]. The output is the same.",
+            "for at least 1500 lines each; never more than the cores or the lines]. "
+            "The output is the same.",
             show_default=False,
         ),
     ] = None,

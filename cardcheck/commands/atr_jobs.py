@@ -34,16 +34,31 @@ _WORKER_CRASHED = 70
 """Exit code of a worker that did not finish its part (EX_SOFTWARE)."""
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its affinity mask; all of them on macOS)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS: no affinity masks
+        return os.cpu_count() or 1
+
+
 def auto_jobs(line_count: int) -> int:
     """How many processes to use for ``line_count`` lines: one per available core, at most
     :data:`MAX_JOBS`, and none for less than :data:`MIN_LINES_PER_JOB` lines each."""
     if not hasattr(os, "fork"):
         return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS: no affinity masks
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_JOBS, line_count // MIN_LINES_PER_JOB))
+    return max(1, min(available_cores(), MAX_JOBS, line_count // MIN_LINES_PER_JOB))
+
+
+def cap_jobs(requested: int | None, line_count: int) -> int:
+    """The processes to use for ``--jobs requested`` (None: :func:`auto_jobs`): never more
+    than the available cores (more only take turns on them and copy more output) nor than
+    the lines."""
+    if requested is None:
+        return auto_jobs(line_count)
+    if not hasattr(os, "fork"):
+        return 1
+    return max(1, min(requested, available_cores(), line_count))
 
 
 def bounds(line_count: int, jobs: int) -> list[tuple[int, int]]:

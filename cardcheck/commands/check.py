@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from cardcheck import options
 from cardcheck.cli import DbOption, app
 
 
@@ -38,7 +39,10 @@ def check(
         ),
     ] = None,
     count: Annotated[
-        int, typer.Option("--count", min=1, max=10000, help="Latency round trips.")
+        int,
+        typer.Option(
+            "--count", parser=options.for_click(options.check_count), help="Latency round trips."
+        ),
     ] = 20,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
     db: DbOption = None,

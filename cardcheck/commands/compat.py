@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cardcheck import options
 from cardcheck.cli import app
 from cardcheck.errors import ExitCode, InputError
 
@@ -20,11 +21,18 @@ if TYPE_CHECKING:
     from cardcheck.compat.rules import ReaderCapabilities
 
 
+MAX_DESCRIPTOR_BYTES = 1 << 20
+"""Most bytes read from --descriptor: a USB descriptor blob is a few hundred bytes, so
+/dev/zero or an endless pipe is refused rather than read for ever."""
+
+
 def _read_descriptor_file(path: str) -> bytes:
     try:
         if path == "-":
-            return sys.stdin.buffer.read()
-        return Path(path).read_bytes()
+            data = sys.stdin.buffer.read(MAX_DESCRIPTOR_BYTES + 1)
+        else:
+            with Path(path).open("rb") as stream:
+                data = stream.read(MAX_DESCRIPTOR_BYTES + 1)
     except OSError as exc:
         where = "standard input" if path == "-" else path
         raise InputError(
@@ -32,6 +40,14 @@ def _read_descriptor_file(path: str) -> bytes:
             "give a readable file: the 54-byte CCID class descriptor (binary or hex) or a "
             "USB descriptor blob such as /sys/bus/usb/devices/<bus>-<port>/descriptors",
         ) from exc
+    if len(data) > MAX_DESCRIPTOR_BYTES:
+        where = "standard input" if path == "-" else path
+        raise InputError(
+            f"the descriptor {where} holds more than {MAX_DESCRIPTOR_BYTES} bytes: not a USB "
+            "descriptor",
+            "give the 54-byte CCID class descriptor or a sysfs `descriptors` file",
+        )
+    return data
 
 
 def _driver_listing(
@@ -131,8 +147,7 @@ def compat(
         typer.Option(
             "--clock",
             metavar="MHz",
-            min=0.001,
-            max=1000.0,
+            parser=options.for_click(options.clock_mhz),
             help="The reader's card clock in MHz (overrides the descriptor).",
         ),
     ] = None,
@@ -141,8 +156,7 @@ def compat(
         typer.Option(
             "--max-rate",
             metavar="BPS",
-            min=1,
-            max=0xFFFFFFFF,
+            parser=options.for_click(options.max_rate_bps),
             help="The reader's maximum data rate in bit/s (overrides the descriptor).",
         ),
     ] = None,
@@ -184,15 +198,22 @@ def compat(
     reader = _reader(descriptor, clock, max_rate, voltages, protocols)
     report = compatibility(info, reader)
 
-    if json_output:
-        import json
+    try:
+        if json_output:
+            import json
 
-        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
-    else:
-        from cardcheck.render.compat import render_compat
-        from cardcheck.render.console import make_console
+            sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            from cardcheck.render.compat import render_compat
+            from cardcheck.render.console import make_console
 
-        render_compat(make_console(), info, report)
+            render_compat(make_console(), info, report)
+    except BrokenPipeError:
+        # The reader went away (`| head`): end quietly, with the verdict's exit code.
+        from cardcheck.render.error import silence_stdout
+
+        silence_stdout()
 
     if report.verdict is Verdict.FAIL:
         raise typer.Exit(int(ExitCode.FAILED))

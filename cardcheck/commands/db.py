@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from cardcheck import options
 from cardcheck.cli import db_app
 
 DB_OPTION_HELP = (
@@ -63,7 +64,11 @@ def update(
         False, "--force", help="Install even a list much smaller than the one in use."
     ),
     timeout: float = typer.Option(
-        30.0, "--timeout", metavar="SECONDS", min=0.1, help="Network timeout per step."
+        30.0,
+        "--timeout",
+        metavar="SECONDS",
+        parser=options.for_click(options.timeout_seconds),
+        help="Most seconds the whole update may take (connecting and downloading).",
     ),
     json_output: bool = typer.Option(
         False, "--json", help="Print what was installed as JSON (errors still go to stderr)."

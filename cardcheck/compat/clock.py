@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from cardcheck.atr.model import AtrInfo
 from cardcheck.atr.timing import COMMON_CLOCKS_MHZ, ClockRow, clock_table
+from cardcheck.rates import whole_bps
 
 CRYSTALS_MHZ: tuple[float, ...] = (3.5712, 6.0)
 """The crystals serial readers (Phoenix/Smartmouse style) usually offer."""
@@ -124,8 +125,8 @@ def _crystal_reason(option: ClockOption, fmax_mhz: float | None) -> str:
     rate = option.card_rate_bps if option.card_rate_bps is not None else option.default_rate_bps
     fmax = "unknown (RFU)" if fmax_mhz is None else f"{fmax_mhz:g} MHz"
     return (
-        f"{where} is in spec (fmax {fmax}): {option.default_rate_bps:.0f} bit/s during the ATR, "
-        f"{rate:.0f} bit/s at the card's Fi/Di."
+        f"{where} is in spec (fmax {fmax}): {whole_bps(option.default_rate_bps)} bit/s during "
+        f"the ATR, {whole_bps(rate)} bit/s at the card's Fi/Di."
     )
 
 

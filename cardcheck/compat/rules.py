@@ -424,13 +424,18 @@ def compatibility(info: AtrInfo, reader: ReaderCapabilities) -> CompatReport:
     advice = clock_advice(info, None if reader.clock_khz is None else reader.clock_khz / 1000)
 
     if not info.valid:
+        # Nothing can be predicted from a broken ATR (issue 9): fail, without a prediction.
+        errors = ", ".join(f.code for f in info.findings if f.severity is Severity.ERROR)
         out.add(
-            Severity.WARNING,
+            Severity.ERROR,
             "atr-invalid",
-            "The ATR itself has errors; the predictions below read it as far as it goes.",
-            "Run `cardcheck atr` on it to see what is wrong; a card with a broken ATR may be "
-            "refused by pcscd whatever the reader.",
+            f"The ATR itself is invalid ({errors}): no protocol, speed or PPS can be "
+            "predicted from it.",
+            "Run `cardcheck atr` on it to see what is wrong; read the ATR again (a cut or "
+            "garbled read), as pcscd may refuse a card with a broken ATR whatever the reader.",
         )
+        findings = out.sorted()
+        return CompatReport(Verdict.FAIL, findings, reader, None, None, (), advice)
 
     if not reader.known:
         out.add(

@@ -219,7 +219,10 @@ class SpeedPrediction:
             "default_rate_bps": self.default_rate_bps,
             "chosen_ta1": _hex(self.chosen_ta1),
             "chosen_rate_bps": self.chosen_rate_bps,
-            "max_data_rate_bps": self.max_data_rate_bps,
+            # 0xFFFFFFFF (rules.UNLIMITED_RATE_BPS) stands for "no known limit": null.
+            "max_data_rate_bps": (
+                None if self.max_data_rate_bps >= 0xFFFFFFFF else self.max_data_rate_bps
+            ),
             "specific_mode": self.specific_mode,
             "attempts": [
                 {"ta1": _hex(a.ta1), "rate_bps": a.rate_bps, "accepted": a.accepted}

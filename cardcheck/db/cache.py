@@ -3,10 +3,16 @@
 One :mod:`marshal` file per list, keyed by the list's absolute path, size, modification and
 change times and inode: any change to the list makes the cache stale and it is rebuilt. A
 missing, stale, corrupt or unwritable cache is never an error: the index is built in memory.
+
+Each file holds two marshal objects: a small header (magic, format version, key) and the
+index. Whenever an index is saved (and after ``db update``), :func:`prune` reads only the
+headers of the other files and removes those of lists that are gone or have changed since,
+of an older format, or unreadable: a list used once with ``--db`` leaves no cache for ever.
 """
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import zlib
@@ -14,6 +20,11 @@ from pathlib import Path
 
 from cardcheck import paths
 from cardcheck.db.index import FORMAT_VERSION, ListIndex
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _MAGIC = "cardcheck-atr-index"
 
@@ -35,16 +46,23 @@ def index_path(path: Path) -> Path:
 def load_index(path: Path, stat: os.stat_result) -> ListIndex | None:
     """The cached index of this version of the list, or None (missing, stale or corrupt)."""
     try:
-        data = index_path(path).read_bytes()
-    except OSError:
+        with index_path(path).open("rb") as stream:
+            if _header(stream) != file_key(path, stat):
+                return None
+            return ListIndex.from_data(marshal.load(stream))
+    except (OSError, ValueError, TypeError, EOFError, IndexError):
         return None
-    try:
-        magic, version, key, payload = marshal.loads(data)
-        if magic != _MAGIC or version != FORMAT_VERSION or tuple(key) != file_key(path, stat):
-            return None
-        return ListIndex.from_data(payload)
-    except (ValueError, TypeError, EOFError, IndexError):
+
+
+def _header(stream: BinaryIO) -> FileKey | None:
+    """The key in the header of an index file; None when it is not one of this format."""
+    header = marshal.load(stream)
+    if not isinstance(header, tuple) or len(header) != 3:
         return None
+    magic, version, key = header
+    if magic != _MAGIC or version != FORMAT_VERSION or not isinstance(key, tuple):
+        return None
+    return key
 
 
 def save_index(path: Path, stat: os.stat_result, index: ListIndex) -> Path | None:
@@ -52,7 +70,8 @@ def save_index(path: Path, stat: os.stat_result, index: ListIndex) -> Path | Non
     import tempfile  # not at module level: it is slow to import and only needed here
 
     target = index_path(path)
-    blob = marshal.dumps((_MAGIC, FORMAT_VERSION, file_key(path, stat), index.to_data()))
+    header = marshal.dumps((_MAGIC, FORMAT_VERSION, file_key(path, stat)))
+    blob = header + marshal.dumps(index.to_data())
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".index-", dir=target.parent)
@@ -65,4 +84,42 @@ def save_index(path: Path, stat: os.stat_result, index: ListIndex) -> Path | Non
             raise
     except OSError:
         return None
+    prune(keep=target)
     return target
+
+
+def prune(keep: Path | None = None) -> list[Path]:
+    """Remove the index files (other than ``keep``) of lists that no longer exist or have
+    changed since, of another format, or unreadable, and temporary files left by a writer
+    that was killed; returns what was removed. Never raises."""
+    import time
+
+    removed: list[Path] = []
+    try:
+        candidates = list(paths.cache_dir().glob("index-*.marshal"))
+        leftovers = list(paths.cache_dir().glob(".index-*"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        if keep is not None and candidate == keep:
+            continue
+        try:
+            with candidate.open("rb") as stream:
+                key = _header(stream)
+        except (OSError, ValueError, TypeError, EOFError):
+            key = None
+        if key is not None:
+            try:
+                if file_key(Path(key[0]), os.stat(key[0])) == tuple(key):
+                    continue  # the list is there, unchanged: its index is still good
+            except (OSError, TypeError, IndexError):
+                pass
+        with contextlib.suppress(OSError):
+            candidate.unlink()
+            removed.append(candidate)
+    for leftover in leftovers:
+        with contextlib.suppress(OSError):
+            if time.time() - leftover.stat().st_mtime > 3600:
+                leftover.unlink()
+                removed.append(leftover)
+    return removed

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from cardcheck.db.records import InvalidEntry
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """Bumped whenever the layout of :meth:`ListIndex.to_data` changes (old caches are rebuilt)."""
 
 PREFIX_CHARS = 8

@@ -18,6 +18,17 @@ truncated or something else."""
 MIN_ATR_SHAPED = 0.9
 """Share of ATR lines that must look like an ATR (hex pairs, '.', classes) in a valid list."""
 
+TRAILER = "# do not delete"
+"""The comment line that closes every published list (its last line): a download or a copy
+without it was cut short."""
+
+MAX_INVALID_SHARE = 0.1
+"""A new list with more than this share of invalid entries (no description, or a pattern that
+is not a regular expression) is refused by ``db update`` without --force."""
+
+MAX_LIST_BYTES = 64 * 1024 * 1024
+"""A list file larger than this is not read (the list is about 0.6 MB in 2026)."""
+
 RawEntry = tuple[str, tuple[str, ...], int]
 """An entry as read: (ATR line, description lines, 1-based line number)."""
 
@@ -128,4 +139,25 @@ def check_plausible(parsed: ParsedList, usable: int, *, min_entries: int) -> Non
         raise ListRejected(
             f"it holds only {usable} usable entries (a complete list has thousands): "
             "it looks truncated"
+        )
+
+
+def check_complete(text: str, parsed: ParsedList, usable: int) -> None:
+    """Raise ListRejected unless the list is whole: it ends with :data:`TRAILER` (a list cut
+    mid-entry does not) and at most :data:`MAX_INVALID_SHARE` of its entries are invalid."""
+    tail = text.rstrip().rsplit("\n", 1)[-1].strip()
+    if tail != TRAILER:
+        shown = tail if len(tail) <= 40 else tail[:40] + "..."
+        raise ListRejected(
+            f"it does not end with the line '{TRAILER}' that closes the published list "
+            f"(its last line is {shown!r}): it looks cut short"
+        )
+    total = len(parsed.entries)
+    # Entries without a word of description identify nothing: they count as invalid here.
+    undescribed = sum(1 for entry in parsed.entries if not any(d.strip() for d in entry[1]))
+    invalid = min(total, total - usable + undescribed)
+    if invalid > MAX_INVALID_SHARE * total:
+        raise ListRejected(
+            f"{invalid} of its {total} entries are invalid (no description, or a pattern that "
+            "is not a regular expression): it looks damaged"
         )

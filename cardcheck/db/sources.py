@@ -18,7 +18,14 @@ from cardcheck.db import cache
 from cardcheck.db.database import Database, LocalRecord, PlaceRecord
 from cardcheck.db.index import ListIndex
 from cardcheck.db.model import CandidateStatus, IndexState, SourceKind
-from cardcheck.db.parse import MIN_ENTRIES, ListRejected, check_plausible, decode_list, parse_list
+from cardcheck.db.parse import (
+    MAX_LIST_BYTES,
+    MIN_ENTRIES,
+    ListRejected,
+    check_plausible,
+    decode_list,
+    parse_list,
+)
 from cardcheck.errors import EnvironmentProblem, InputError
 
 ENV_DB = "CARDCHECK_DB"
@@ -116,8 +123,14 @@ def load_list(
         raise ListRejected(f"it cannot be read ({_describe_os_error(exc)})") from exc
     if stat_module.S_ISDIR(info.st_mode):
         raise ListRejected("it is a directory, not a file")
+    if not stat_module.S_ISREG(info.st_mode):
+        raise ListRejected("it is not a regular file (a pipe or a device is not read)")
     if info.st_size == 0:
         raise ListRejected("it is empty")
+    if info.st_size > MAX_LIST_BYTES:
+        raise ListRejected(
+            f"it is {info.st_size} bytes, far more than an ATR list (at most {MAX_LIST_BYTES})"
+        )
     if use_cache:
         cached = cache.load_index(path, info)
         if cached is not None and len(cached) >= min_entries:
@@ -137,6 +150,11 @@ def load_list(
 def _load_local() -> tuple[LocalRecord, ListIndex | None]:
     path = local_list_path()
     try:
+        info = os.stat(path)
+        if not stat_module.S_ISREG(info.st_mode):
+            return (path, True, "it is not a regular file"), None
+        if info.st_size > MAX_LIST_BYTES:
+            return (path, True, f"it is {info.st_size} bytes, far more than an ATR list"), None
         data = path.read_bytes()
     except FileNotFoundError:
         return (path, False, None), None

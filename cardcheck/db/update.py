@@ -1,7 +1,9 @@
 """``cardcheck db update``: fetch a new public list, check it, and install it safely.
 
-The new list is downloaded (or read with ``--from``) completely into memory, checked (text,
-not an HTML page, parses, enough entries, not much smaller than the list in use), written to a
+The new list is downloaded (or read with ``--from``) completely into memory, within one
+deadline for the whole update (``--timeout``), checked (text, not an HTML page, parses, enough
+entries, ends with the ``# do not delete`` trailer, at most a tenth of invalid entries, not much
+smaller than the list in use; the last three can be overridden with --force), written to a
 temporary file beside cardcheck's copy and renamed over it; the previous copy is kept as
 ``smartcard_list.txt.bak``. On any failure :class:`UpdateFailed` is raised and nothing changed.
 Nothing is ever downloaded unless this is asked for.
@@ -15,25 +17,36 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from cardcheck import __version__
 from cardcheck.db.index import ListIndex
 from cardcheck.db.model import IndexState
-from cardcheck.db.parse import MIN_ENTRIES, ListRejected, check_plausible, decode_list, parse_list
+from cardcheck.db.parse import (
+    MIN_ENTRIES,
+    ListRejected,
+    check_complete,
+    check_plausible,
+    decode_list,
+    parse_list,
+)
 from cardcheck.db.sources import cardcheck_list_path, load_list, open_database
-from cardcheck.errors import CardcheckError, UpdateFailed
+from cardcheck.errors import CardcheckError, InputError, UpdateFailed
 
 DEFAULT_URL = "https://pcsc-tools.apdu.fr/smartcard_list.txt"
 """Where pcsc-tools publishes the list."""
 
 DEFAULT_TIMEOUT = 30.0
-"""Seconds to wait for the server at each step (connect, each read)."""
+"""Seconds the whole update may take: name lookup, connecting, waiting and receiving (or
+reading --from FILE), and checking; a server that drips a byte a second is given up on."""
 
 MAX_BYTES = 16 * 1024 * 1024
 """Largest download accepted (the list is about 0.6 MB in 2026)."""
 
 SHRINK_LIMIT = 0.8
 """A new list with fewer entries than this share of the list in use is refused without --force."""
+
+T = TypeVar("T")
 
 Progress = Callable[[int, int | None], None]
 """Called as bytes arrive: (bytes so far, total announced by the server or None)."""
@@ -80,6 +93,27 @@ class UpdateResult:
         }
 
 
+def check_url(url: str) -> None:
+    """Raise InputError (a usage error, exit 2) unless ``url`` is an http or https URL with a
+    host: ``--url notaurl`` or ``--url http://[::1`` is a typo, not a failed download."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        host, reason = None, str(exc)
+    else:
+        reason = "it is not an http or https URL with a host"
+        if parts.scheme.lower() not in ("http", "https"):
+            host = None
+    if not host:
+        raise InputError(
+            f"--url {url!r}: {reason}",
+            f"give an http(s) URL, e.g. --url {DEFAULT_URL}, or a file with --from FILE",
+        )
+
+
 def _fail(message: str, hint: str | None = None) -> UpdateFailed:
     return UpdateFailed(message, hint or "the list in use was not changed")
 
@@ -97,7 +131,7 @@ def fetch(
     import urllib.request
 
     request = urllib.request.Request(url, headers={"User-Agent": f"cardcheck/{__version__}"})
-    deadline = time.monotonic() + max(timeout * 10, 60.0)
+    deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             content_type = response.headers.get("Content-Type", "") or ""
@@ -110,14 +144,16 @@ def fetch(
             chunks: list[bytes] = []
             received = 0
             while True:
-                chunk = response.read(65536)
+                # read1: what has arrived (read() would wait for the whole 64 KiB, a byte a
+                # second); the deadline is checked between reads and bounded by run_bounded.
+                chunk = response.read1(65536)
                 if not chunk:
                     break
                 received += len(chunk)
                 if received > max_bytes:
                     raise _fail(f"{url} sent more than {max_bytes} bytes: not the ATR list")
                 if time.monotonic() > deadline:
-                    raise _fail(f"downloading {url} took too long")
+                    raise _too_slow(url, timeout)
                 chunks.append(chunk)
                 if progress is not None:
                     progress(received, total)
@@ -140,6 +176,36 @@ def fetch(
     return b"".join(chunks)
 
 
+def _too_slow(what: str, timeout: float) -> UpdateFailed:
+    return _fail(f"{what}: the update took longer than --timeout {timeout:g} s", _timeout_hint())
+
+
+def run_bounded(work: Callable[[], T], timeout: float, what: str) -> T:
+    """``work()`` within ``timeout`` seconds in all (name lookups and reads that trickle in
+    included, which no socket timeout bounds): it runs in a daemon thread that is abandoned
+    when time is up (it only ever reads; the process ends soon after). Raises UpdateFailed
+    then; Ctrl-C stays with the main thread, which only waits."""
+    import threading
+
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed to the main thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="cardcheck-db-update", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise _too_slow(what, timeout)
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
 def _timeout_hint() -> str:
     return "the list in use was not changed; try again later, or raise --timeout"
 
@@ -151,23 +217,39 @@ def _offline_hint() -> str:
     )
 
 
-def read_new_list(source: Path) -> bytes:
-    """The bytes of ``--from FILE``; raises UpdateFailed when it cannot be read."""
+def read_new_list(source: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of ``--from FILE`` (at most ``max_bytes``: ``/dev/zero`` is not read for
+    ever); raises UpdateFailed when it cannot be read or is too big."""
     try:
-        return source.read_bytes()
+        with source.open("rb") as stream:
+            data = stream.read(max_bytes + 1)
     except OSError as exc:
         reason = exc.strerror.lower() if exc.strerror else str(exc)
         raise _fail(f"cannot read {source}: {reason}") from exc
+    if len(data) > max_bytes:
+        raise _fail(f"{source} holds more than {max_bytes} bytes: not the ATR list")
+    return data
 
 
-def check_new_list(data: bytes, origin: str) -> ListIndex:
-    """Index the new list; raises UpdateFailed when it is not a complete ATR list."""
+def check_new_list(data: bytes, origin: str, *, force: bool = False) -> ListIndex:
+    """Index the new list; raises UpdateFailed when it is not a complete ATR list. With
+    ``force``, a list without the trailer or with many invalid entries is taken anyway."""
     try:
-        parsed = parse_list(decode_list(data))
+        text = decode_list(data)
+        parsed = parse_list(text)
         index = ListIndex.build(parsed)
         check_plausible(parsed, len(index), min_entries=MIN_ENTRIES)
     except ListRejected as exc:
         raise _fail(f"{origin} is not a usable ATR list: {exc.reason}") from exc
+    if not force:
+        try:
+            check_complete(text, parsed, len(index))
+        except ListRejected as exc:
+            raise _fail(
+                f"{origin} is not a complete ATR list: {exc.reason}",
+                "the list in use was not changed; download it again, or use --force to "
+                "install it anyway",
+            ) from exc
     return index
 
 
@@ -197,13 +279,18 @@ def update_list(
     progress: Progress | None = None,
 ) -> UpdateResult:
     """Fetch, check and install a new list as cardcheck's copy; see the module docstring."""
-    if from_file is not None:
-        origin = str(from_file)
-        data = read_new_list(from_file)
-    else:
-        origin = url or DEFAULT_URL
-        data = fetch(origin, timeout=timeout, max_bytes=max_bytes, progress=progress)
-    index = check_new_list(data, origin)
+    origin = str(from_file) if from_file is not None else (url or DEFAULT_URL)
+    if from_file is None:
+        check_url(origin)
+
+    def get() -> tuple[bytes, ListIndex]:
+        if from_file is not None:
+            data = read_new_list(from_file, max_bytes)
+        else:
+            data = fetch(origin, timeout=timeout, max_bytes=max_bytes, progress=progress)
+        return data, check_new_list(data, origin, force=force)
+
+    data, index = run_bounded(get, timeout, origin)
 
     previous: Path | None = None
     previous_entries: int | None = None

@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from cardcheck.findings import Severity
 from cardcheck.hextext import spaced_hex
+from cardcheck.rates import whole_bps
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,7 +47,18 @@ def _duration(seconds: float | None) -> str:
 
 
 def _rate(bps: float | None) -> str:
-    return "unknown (RFU speed)" if bps is None else f"{bps:,.0f} bit/s"
+    return "unknown (RFU speed)" if bps is None else f"{whole_bps(bps):,} bit/s"
+
+
+_SHOWN_BYTES = 16
+"""Bytes shown of an ATR longer than the 33 ISO/IEC 7816-3 allows (or of its extra bytes)."""
+
+
+def _cut_hex(data: bytes) -> str:
+    """``data`` in hex, cut after :data:`_SHOWN_BYTES` bytes with how many there are."""
+    if len(data) <= 33:  # an ATR's most (ISO/IEC 7816-3): shown whole
+        return _hex(data)
+    return f"{_hex(data[:_SHOWN_BYTES])} ... ({len(data)} bytes in all)"
 
 
 def _prefix(line: int | None) -> str:
@@ -54,7 +66,7 @@ def _prefix(line: int | None) -> str:
 
 
 def _verdict(console: Console, info: AtrInfo, line: int | None) -> None:
-    console.print(f"{_prefix(line)}ATR [bold]{info.hex or '(empty)'}[/bold]")
+    console.print(f"{_prefix(line)}ATR [bold]{_cut_hex(info.raw) or '(empty)'}[/bold]")
     errors = [f for f in info.findings if f.severity is Severity.ERROR]
     # The diagnosis of TS 03 says more than "TS is not 3B or 3F": show it first.
     errors.sort(key=lambda f: f.code != "inverse-read-as-direct")
@@ -83,10 +95,10 @@ def _speed(info: AtrInfo) -> str:
 
 def _structure(console: Console, info: AtrInfo) -> None:
     table = Table(title="Structure", title_justify="left", show_edge=False)
-    table.add_column("offset", justify="right")
-    table.add_column("byte")
-    table.add_column("name")
-    table.add_column("meaning")
+    table.add_column("offset", justify="right", overflow="fold")
+    table.add_column("byte", overflow="fold")
+    table.add_column("name", overflow="fold")
+    table.add_column("meaning", overflow="fold")
     if info.ts is not None:
         ts_meaning = {
             "direct": "direct convention",
@@ -115,7 +127,7 @@ def _structure(console: Console, info: AtrInfo) -> None:
         table.add_row(str(tck_offset), f"{info.tck.value:02X}", "TCK", f"check byte: {verdict}")
     if info.extra:
         start = len(info.raw) - len(info.extra)
-        table.add_row(str(start), _hex(info.extra), "extra", "after the end of the ATR")
+        table.add_row(str(start), _cut_hex(info.extra), "extra", "after the end of the ATR")
     console.print(table)
 
 
@@ -174,10 +186,10 @@ def _clock_table(console: Console, info: AtrInfo) -> None:
     from cardcheck.atr.timing import clock_table
 
     table = Table(title="Bit rate by clock", title_justify="left", show_edge=False)
-    table.add_column("clock", justify="right")
-    table.add_column("at TA1 speed", justify="right")
-    table.add_column("at 372/1", justify="right")
-    table.add_column("note")
+    table.add_column("clock", justify="right", overflow="fold")
+    table.add_column("at TA1 speed", justify="right", overflow="fold")
+    table.add_column("at 372/1", justify="right", overflow="fold")
+    table.add_column("note", overflow="fold")
     for row in clock_table(info):
         notes = []
         if row.above_fmax:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
-from cardcheck.compat.rules import CapabilitySource, Verdict
+from cardcheck.compat.rules import UNLIMITED_RATE_BPS, CapabilitySource, Verdict
 from cardcheck.findings import Severity
+from cardcheck.rates import whole_bps
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -56,10 +57,13 @@ def render_compat(console: Console, info: AtrInfo, report: CompatReport) -> None
     console.print(
         f"[{style}]{report.verdict.value.upper()}[/{style}]: {_VERDICT_TEXT[report.verdict]}"
     )
-    console.print(f"  card   [bold]{info.hex or '(empty)'}[/bold]")
+    shown = info.hex if len(info.raw) <= 33 else f"{info.hex[:47]} ... ({len(info.raw)} bytes)"
+    console.print(f"  card   [bold]{shown or '(empty)'}[/bold]")
     console.print(f"  reader {escape(_reader_label(report.reader))}")
     _findings(console, report)
     _reader(console, report.reader)
+    if any(f.code == "atr-invalid" for f in report.findings):
+        return  # nothing is predicted from a broken ATR: no speed, no clock advice
     if report.speed is not None:
         _speed(console, report.speed)
     _clock(console, report.clock_advice)
@@ -87,6 +91,22 @@ def _findings(console: Console, report: CompatReport) -> None:
                 console.print(f"    {escape(f.advice)}")
 
 
+def _pairs() -> Table:
+    """A two-column table of names and values whose values wrap on a narrow terminal."""
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    return table
+
+
+def _bps(rate: float | None) -> str:
+    """A rate in whole bit/s (:func:`~cardcheck.rates.whole_bps`); unknown for None or for
+    the 0xFFFFFFFF that stands for "no known limit"."""
+    if rate is None or rate >= UNLIMITED_RATE_BPS:
+        return "unknown"
+    return f"{whole_bps(rate)} bit/s"
+
+
 def _na(value: object) -> str:
     return "unknown" if value is None else str(value)
 
@@ -97,7 +117,7 @@ def _reader(console: Console, reader: ReaderCapabilities) -> None:
     if not reader.known:
         console.print(f"  capabilities unknown: {escape(reader.unknown_reason or '')}")
         return
-    table = Table(show_header=False, box=None, padding=(0, 2))
+    table = _pairs()
     table.add_row("source", reader.source.value)
     if reader.usb_id:
         listed = {True: "listed by the installed libccid", False: "NOT listed by libccid"}
@@ -107,7 +127,7 @@ def _reader(console: Console, reader: ReaderCapabilities) -> None:
     if reader.max_clock_khz is not None:
         clock += f" (maximum {reader.max_clock_khz / 1000:g} MHz)"
     table.add_row("clock", clock)
-    rate = "unknown" if reader.max_data_rate_bps is None else f"{reader.max_data_rate_bps} bit/s"
+    rate = _bps(reader.max_data_rate_bps)
     for quirk in reader.quirks:
         if quirk.max_data_rate_bps is not None:
             rate += f" (libccid caps it at {quirk.max_data_rate_bps} bit/s)"
@@ -140,21 +160,21 @@ def _reader(console: Console, reader: ReaderCapabilities) -> None:
 def _speed(console: Console, speed: SpeedPrediction) -> None:
     console.print()
     console.print(f"[bold]Speed (libccid, T={speed.protocol})[/bold]")
-    table = Table(show_header=False, box=None, padding=(0, 2))
+    table = _pairs()
     table.add_row("outcome", speed.outcome.value)
     table.add_row("negotiated by", speed.pps_by.value)
     card = "no TA1" if speed.card_ta1 is None else f"TA1 {speed.card_ta1:02X}"
     if speed.card_rate_bps is not None:
-        card += f", {speed.card_rate_bps} bit/s"
+        card += f", {_bps(speed.card_rate_bps)}"
     table.add_row("card asks", card)
     if speed.chosen_ta1 is not None and speed.chosen_rate_bps is not None:
-        table.add_row("driver sets", f"TA1 {speed.chosen_ta1:02X}, {speed.chosen_rate_bps} bit/s")
+        table.add_row("driver sets", f"TA1 {speed.chosen_ta1:02X}, {_bps(speed.chosen_rate_bps)}")
     elif not speed.refused:
         table.add_row("driver sets", "nothing: the reader decides")
-    table.add_row("max data rate", f"{speed.max_data_rate_bps} bit/s")
+    table.add_row("max data rate", _bps(speed.max_data_rate_bps))
     for attempt in speed.attempts:
         verdict = "taken" if attempt.accepted else "refused"
-        table.add_row("tried", f"TA1 {attempt.ta1:02X}, {attempt.rate_bps} bit/s: {verdict}")
+        table.add_row("tried", f"TA1 {attempt.ta1:02X}, {_bps(attempt.rate_bps)}: {verdict}")
     table.add_row("why", escape(speed.reason))
     console.print(table)
 
@@ -165,15 +185,15 @@ def _clock(console: Console, advice: ClockAdvice) -> None:
     ta1 = "no TA1" if advice.ta1 is None else f"TA1 {advice.ta1:02X}"
     console.print(f"[bold]Clock advice[/bold] ({ta1}, fmax {fmax})")
     table = Table(box=None, padding=(0, 2))
-    table.add_column("clock", justify="right")
-    table.add_column("372/1 (ATR)", justify="right")
-    table.add_column("card Fi/Di", justify="right")
-    table.add_column("in spec")
+    table.add_column("clock", justify="right", overflow="fold")
+    table.add_column("372/1 (ATR)", justify="right", overflow="fold")
+    table.add_column("card Fi/Di", justify="right", overflow="fold")
+    table.add_column("in spec", overflow="fold")
     rows = list(advice.options)
     if advice.reader is not None and all(o.clock_mhz != advice.reader.clock_mhz for o in rows):
         rows.append(advice.reader)
     for option in sorted(rows, key=lambda o: o.clock_mhz):
-        card = "RFU" if option.card_rate_bps is None else f"{option.card_rate_bps:,.0f}"
+        card = "RFU" if option.card_rate_bps is None else f"{whole_bps(option.card_rate_bps):,}"
         problems = []
         if not option.within_activation:
             problems.append("outside 1-5 MHz during the ATR")
@@ -183,7 +203,7 @@ def _clock(console: Console, advice: ClockAdvice) -> None:
         label = f"{option.clock_mhz:g} MHz"
         if advice.reader is not None and option.clock_mhz == advice.reader.clock_mhz:
             label += " (reader)"
-        table.add_row(label, f"{option.default_rate_bps:,.0f}", card, spec)
+        table.add_row(label, f"{whole_bps(option.default_rate_bps):,}", card, spec)
     console.print(table)
     for crystal in advice.crystals:
         mark = "[green]in spec[/green]" if crystal.option.in_spec else "[red]out of spec[/red]"

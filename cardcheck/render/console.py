@@ -17,5 +17,14 @@ def make_console(*, stderr: bool = False) -> Console:
     """A console on stdout (or stderr): colour only on a terminal and without NO_COLOR."""
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1; a reader that went away (`| head`) ends the command quietly
+            # with its own exit code instead (cardcheck.cli.run).
+            from cardcheck.errors import OutputClosed
+
+            self.quiet = True
+            raise OutputClosed("the reader of the output went away")
+
     no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
+    return _Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)

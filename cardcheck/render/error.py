@@ -35,3 +35,54 @@ def print_warnings(warnings: Sequence[Candidate], stream: TextIO | None = None) 
         print(f"cardcheck: warning: skipped {item.path}: {item.reason}", file=out)
         if item.hint:
             print(f"  hint: {item.hint}", file=out)
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that what is still buffered for a reader
+    that went away (or a full disk) is dropped quietly at exit instead of raising again."""
+    import os
+
+    stream = sys.stdout
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+def output_failed(exc: OSError, code: int) -> int | None:
+    """The exit code after ``exc`` was raised writing the output of a command whose own exit
+    code so far is ``code``; None when ``exc`` is not about the output (the caller re-raises).
+
+    A reader of the output that went away (``| head``: a closed pipe) is not an error: the
+    command ends quietly with ``code``. A full disk, a quota, a file too big, an I/O error or
+    a closed stdout is an environment error, reported here: exit 3 (the output is incomplete).
+    """
+    import errno
+
+    if isinstance(exc, BrokenPipeError):
+        silence_stdout()
+        return code
+    known = {errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EBADF, errno.EROFS}
+    known.add(getattr(errno, "EDQUOT", errno.ENOSPC))
+    if exc.errno not in known:
+        return None
+    silence_stdout()
+    report_output_error(exc.strerror or str(exc))
+    return 3
+
+
+def report_output_error(reason: str) -> None:
+    """``cardcheck: error: cannot write the output: <reason>`` and its hint, on stderr."""
+    from cardcheck.errors import EnvironmentProblem
+
+    report_error(
+        EnvironmentProblem(
+            f"cannot write the output: {reason}",
+            "the output is incomplete; free some space, or write it somewhere else",
+        )
+    )

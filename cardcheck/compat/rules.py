@@ -14,6 +14,7 @@ from enum import StrEnum
 from cardcheck.atr.model import AtrInfo, VoltageClass
 from cardcheck.compat.ccid import CcidDescriptor, CcidFeature, ExchangeLevel, UsbCcidInterface
 from cardcheck.compat.clock import ClockAdvice, clock_advice
+from cardcheck.compat.firmware import bcd_text, refused_firmware
 from cardcheck.compat.quirks import ReaderQuirk, quirks_for
 from cardcheck.compat.speed import (
     DriverView,
@@ -146,6 +147,8 @@ class ReaderCapabilities:
     """The decoded CCID class descriptor, when the values come from one."""
     unknown_reason: str | None
     """Why nothing is known (source ``unknown``); None otherwise."""
+    bcd_device: int | None = None
+    """bcdDevice (the firmware release) from the USB device descriptor, when known."""
 
     @property
     def known(self) -> bool:
@@ -177,8 +180,10 @@ class ReaderCapabilities:
         (``data_rates_known=True``; None then means the reader has none). Quirks default to
         cardcheck's own list, looked up by USB id.
         """
+        bcd: int | None = None
         if isinstance(source, UsbCcidInterface):
             desc, vid, pid = source.descriptor, source.vendor_id, source.product_id
+            bcd = source.bcd_device
         else:
             desc, vid, pid = source, None, None
         return cls(
@@ -200,6 +205,7 @@ class ReaderCapabilities:
             driver_name=driver_name,
             descriptor=desc,
             unknown_reason=None,
+            bcd_device=bcd,
         )
 
     @classmethod
@@ -334,6 +340,7 @@ class ReaderCapabilities:
             "driver_listed": self.driver_listed,
             "driver_name": self.driver_name,
             "descriptor": None if self.descriptor is None else self.descriptor.to_json(),
+            "firmware": None if self.bcd_device is None else bcd_text(self.bcd_device),
         }
 
 
@@ -355,6 +362,9 @@ class CompatReport:
     """The speed choice for every protocol the card offers (refusals included)."""
     clock_advice: ClockAdvice
     """Bit rates at common clocks and the serial crystals, for this card."""
+    power_up_voltage: str | None = None
+    """The voltage libccid powers the card at first: ``5 V``, ``3 V``, ``1.8 V`` or ``auto``
+    (the reader selects it); None when the reader's voltages are unknown."""
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON contract of ``cardcheck compat --json``."""
@@ -370,6 +380,7 @@ class CompatReport:
                 for f in self.findings
             ],
             "protocol": self.protocol,
+            "power_up_voltage": self.power_up_voltage,
             "reader": self.reader.to_json(),
             "speed": None if self.speed is None else self.speed.to_json(),
             "speeds": [s.to_json() for s in self.speeds],
@@ -461,10 +472,39 @@ def compatibility(info: AtrInfo, reader: ReaderCapabilities) -> CompatReport:
         speed=speed,
         speeds=speeds,
         clock_advice=advice,
+        power_up_voltage=power_up_voltage(reader),
     )
 
 
+def power_up_voltage(reader: ReaderCapabilities) -> str | None:
+    """The voltage libccid first powers a card at in this reader (its default driver options).
+
+    ``auto`` when the reader selects the voltage itself (dwFeatures 0x08); otherwise 5 V, or
+    the first of 1.8 V and 3 V the reader supplies when it has no 5 V (5 V when bVoltageSupport
+    is empty). None when the reader's voltages or features are unknown.
+    """
+    if reader.features is not None and reader.features & CcidFeature.AUTO_VOLTAGE:
+        return "auto"
+    if reader.voltages is None or reader.features is None:
+        return None
+    first = next((c for c in POWER_UP_ORDER if c in reader.voltages), VoltageClass.A)
+    return _VOLTS[first]
+
+
 def _driver_findings(reader: ReaderCapabilities, out: _Collector) -> None:
+    minimum = refused_firmware(reader.vendor_id, reader.product_id, reader.bcd_device)
+    if minimum is not None and reader.bcd_device is not None:
+        out.add(
+            Severity.ERROR,
+            "reader-firmware-refused",
+            f"libccid refuses this reader: its firmware {bcd_text(reader.bcd_device)} is older "
+            f"than {bcd_text(minimum)}, the first release of {reader.usb_id} it trusts (its log "
+            f'says "Firmware ({bcd_text(reader.bcd_device)}) is bogus! please upgrade"); pcscd '
+            "shows no reader.",
+            "Update the reader's firmware or use another reader; at your own risk, libccid "
+            "accepts it with DRIVER_OPTION_USE_BOGUS_FIRMWARE (0x04) in ifdDriverOptions of its "
+            "Info.plist.",
+        )
     if reader.driver_listed is False:
         out.add(
             Severity.WARNING,
@@ -492,22 +532,37 @@ def _driver_findings(reader: ReaderCapabilities, out: _Collector) -> None:
             )
 
 
+def pcscd_protocol(offered: tuple[int, ...]) -> int | None:
+    """The protocol pcscd asks the driver for when the application accepts T=0 and T=1.
+
+    pcsc-lite (1.9.9, ``PHSetProtocol``) tries T=1 first whenever the card offers it, whatever
+    the ATR's order, and T=0 otherwise.
+    """
+    usable = [p for p in offered if p in (0, 1)]
+    if not usable:
+        return None
+    return 1 if 1 in usable else 0
+
+
 def _protocol_findings(
     info: AtrInfo, reader: ReaderCapabilities, out: _Collector
 ) -> tuple[int | None, tuple[int, ...]]:
     """The protocol that will be used and the protocols the card can run."""
     mode = info.specific_mode
     offered = (mode.protocol,) if mode is not None else info.protocols
+    wanted = pcscd_protocol(offered)
     if reader.protocols is None:
         if offered:
+            choice = wanted if wanted is not None else offered[0]
             out.add(
                 Severity.INFO,
                 "negotiated-protocol",
-                f"Protocol: T={offered[0]} (the card's first offer; the reader's protocols are "
-                "unknown).",
+                f"Protocol: T={choice} (pcscd's choice among the card's offers; the reader's "
+                "protocols are unknown).",
                 "Give them with --protocols (e.g. 0,1) to check them.",
             )
-        return (offered[0] if offered else None), offered
+            return choice, offered
+        return None, offered
     common = [p for p in offered if p in reader.protocols]
     if not common:
         why = f" (specific mode, TA2 {_raw_byte(info, 'TA2') or 0:02X})" if mode else ""
@@ -520,7 +575,12 @@ def _protocol_findings(
             "T=0 and T=1.",
         )
         return None, offered
-    protocol = common[0]
+    if wanted is not None and wanted in reader.protocols:
+        protocol = wanted
+    elif offered[0] in reader.protocols:
+        protocol = offered[0]  # the driver refuses pcscd's T=1; the card stays in its default
+    else:
+        protocol = common[0]
     if offered[0] not in reader.protocols:
         out.add(
             Severity.WARNING,
@@ -533,11 +593,13 @@ def _protocol_findings(
     others = [p for p in common if p != protocol]
     if len(offered) == 1:
         why = "the card's only protocol"
+    elif protocol == 1 and wanted == 1:
+        why = "pcscd takes T=1 whenever the card offers it and the application accepts both"
     elif protocol == offered[0]:
-        why = "the card's first offer, which pcscd uses when the application accepts both"
+        why = "the card's default; the reader cannot run T=1"
     else:
         why = "the only one the reader shares with the card"
-    extra = f"; {_t(others)} when an application asks for it" if others else ""
+    extra = f"; {_t(others)} when an application asks for it alone" if others else ""
     out.add(
         Severity.INFO,
         "negotiated-protocol",

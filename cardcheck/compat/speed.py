@@ -208,6 +208,29 @@ class SpeedPrediction:
         card = self.card_rate_bps if self.card_rate_bps is not None else self.default_rate_bps
         return self.chosen_rate_bps != card
 
+    @property
+    def pps_request(self) -> bytes | None:
+        """The PPS request libccid sends (PPSS, PPS0, PPS1 when the speed changes, PCK).
+
+        None when the driver sends none (no change needed, specific mode, or the reader
+        negotiates by itself).
+        """
+        if self.pps_by is not PpsBy.DRIVER or self.refused:
+            return None
+        speed = self.outcome in (SpeedOutcome.CARD_SPEED, SpeedOutcome.ADAPTED)
+        request = bytes([0xFF, (0x10 if speed else 0x00) | self.protocol])
+        if speed and self.chosen_ta1 is not None:
+            request += bytes([self.chosen_ta1])
+        check = 0
+        for byte in request:
+            check ^= byte
+        return request + bytes([check])
+
+    @property
+    def sends_set_parameters(self) -> bool:
+        """Whether libccid sends SetParameters (with ``chosen_ta1`` as bmFindexDindex)."""
+        return not self.refused and self.outcome is not SpeedOutcome.READER_NEGOTIATES
+
     def to_json(self) -> dict[str, object]:
         """The ``speed`` object of ``compat --json``."""
         return {
@@ -228,6 +251,8 @@ class SpeedPrediction:
             "reason": self.reason,
             "pcsc_result": self.pcsc_result,
             "assumptions": list(self.assumptions),
+            "pps_request": None if self.pps_request is None else self.pps_request.hex(" ").upper(),
+            "set_parameters": self.sends_set_parameters,
         }
 
 

@@ -7,6 +7,7 @@ with :meth:`EmulatedReader.env`. Prints one JSON object; exit 0 when it got what
 
     python -m cardcheck.testing.usbemu.client wait --card --timeout 20
     python -m cardcheck.testing.usbemu.client connect
+    python -m cardcheck.testing.usbemu.client serve     # commands on stdin
 """
 
 from __future__ import annotations
@@ -83,14 +84,36 @@ def connect(timeout: float, protocols: str) -> dict[str, Any]:
     return out
 
 
+def serve(timeout: float) -> int:
+    """Answer commands from stdin, one JSON line each: ``wait card|empty|any [SECONDS]``,
+    ``connect 0,1`` (one process for many cases: no start-up per case)."""
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            break
+        if words[0] == "wait":
+            want = {"card": True, "empty": False}.get(words[1] if len(words) > 1 else "", None)
+            out = wait(want, float(words[2]) if len(words) > 2 else timeout)
+        elif words[0] == "connect":
+            out = connect(timeout, words[1] if len(words) > 1 else "0,1")
+        else:
+            out = {"ok": False, "error": f"unknown command {words[0]!r}"}
+        print(json.dumps(out), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="PC/SC client for the emulated reader")
-    parser.add_argument("what", choices=("wait", "connect"))
+    parser.add_argument("what", choices=("wait", "connect", "serve"))
     parser.add_argument("--card", action="store_true", help="wait for a card")
     parser.add_argument("--empty", action="store_true", help="wait for an empty reader")
     parser.add_argument("--protocols", default="0,1")
     parser.add_argument("--timeout", type=float, default=20.0)
     args = parser.parse_args(argv)
+    if args.what == "serve":
+        return serve(args.timeout)
     if args.what == "wait":
         card = True if args.card else (False if args.empty else None)
         out = wait(card, args.timeout)

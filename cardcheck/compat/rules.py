@@ -40,8 +40,13 @@ _VOLTAGE_BY_TEXT: dict[str, VoltageClass] = {
     "3.0": VoltageClass.B,
     "1.8": VoltageClass.C,
 }
+FIRST_VOLTAGE_ORDER: tuple[VoltageClass, ...] = (VoltageClass.A, VoltageClass.B, VoltageClass.C)
+"""libccid's first power-up voltage (default driver options): 5 V, else 3 V, else 1.8 V, the first
+the reader supplies (seen with the emulated readers: a 3 V + 1.8 V reader starts at 3 V)."""
 POWER_UP_ORDER: tuple[VoltageClass, ...] = (VoltageClass.A, VoltageClass.C, VoltageClass.B)
-"""The order in which libccid (default driver options) tries voltages: 5 V, 1.8 V, 3 V."""
+"""The order in which libccid retries when the card stays mute: 5 V, 1.8 V, 3 V, and round."""
+AUTO_VOLTAGE_FEATURES = CcidFeature.AUTO_VOLTAGE | CcidFeature.AUTO_ACTIVATION
+"""dwFeatures bits for which libccid lets the reader choose the voltage (bPowerSelect 0)."""
 
 
 class CapabilitySource(StrEnum):
@@ -380,11 +385,11 @@ class CompatReport:
                 for f in self.findings
             ],
             "protocol": self.protocol,
-            "power_up_voltage": self.power_up_voltage,
             "reader": self.reader.to_json(),
             "speed": None if self.speed is None else self.speed.to_json(),
             "speeds": [s.to_json() for s in self.speeds],
             "clock_advice": self.clock_advice.to_json(),
+            "power_up_voltage": self.power_up_voltage,
         }
 
 
@@ -479,16 +484,20 @@ def compatibility(info: AtrInfo, reader: ReaderCapabilities) -> CompatReport:
 def power_up_voltage(reader: ReaderCapabilities) -> str | None:
     """The voltage libccid first powers a card at in this reader (its default driver options).
 
-    ``auto`` when the reader selects the voltage itself (dwFeatures 0x08); otherwise 5 V, or
-    the first of 1.8 V and 3 V the reader supplies when it has no 5 V (5 V when bVoltageSupport
-    is empty). None when the reader's voltages or features are unknown.
+    ``auto`` when the reader selects the voltage itself (dwFeatures 0x08) or activates the
+    card by itself (0x04): libccid then sends IccPowerOn with bPowerSelect 0. Otherwise 5 V,
+    else 3 V, else 1.8 V, the first the reader supplies (5 V when bVoltageSupport is empty).
+    None when the reader's voltages or features are unknown.
     """
-    if reader.features is not None and reader.features & CcidFeature.AUTO_VOLTAGE:
+    if reader.features is not None and reader.features & AUTO_VOLTAGE_FEATURES:
         return "auto"
     if reader.voltages is None or reader.features is None:
         return None
-    first = next((c for c in POWER_UP_ORDER if c in reader.voltages), VoltageClass.A)
-    return _VOLTS[first]
+    return _VOLTS[_first_voltage(reader.voltages)]
+
+
+def _first_voltage(voltages: tuple[VoltageClass, ...]) -> VoltageClass:
+    return next((c for c in FIRST_VOLTAGE_ORDER if c in voltages), VoltageClass.A)
 
 
 def _driver_findings(reader: ReaderCapabilities, out: _Collector) -> None:
@@ -630,7 +639,7 @@ def _voltage_findings(info: AtrInfo, reader: ReaderCapabilities, out: _Collector
             f"Use a reader that supplies {_classes(card)}.",
         )
         return
-    auto = reader.features is not None and bool(reader.features & CcidFeature.AUTO_VOLTAGE)
+    auto = reader.features is not None and bool(reader.features & AUTO_VOLTAGE_FEATURES)
     if auto:
         out.add(
             Severity.INFO,
@@ -639,7 +648,7 @@ def _voltage_findings(info: AtrInfo, reader: ReaderCapabilities, out: _Collector
             "Nothing to do.",
         )
         return
-    first = next(c for c in POWER_UP_ORDER if c in reader.voltages)
+    first = _first_voltage(reader.voltages)
     if first not in card:
         out.add(
             Severity.WARNING,

@@ -82,8 +82,24 @@ class CaseResult:
         return tuple(out)
 
 
+def compat_args(spec: ReaderSpec, blob: Path, atr: bytes) -> list[str]:
+    """The ``cardcheck compat`` arguments for this reader and card.
+
+    The sysfs descriptors, and the reader's rate table when it declares one: the table needs
+    device access (GET_DATA_RATES), so the user gives it as libccid's ``parse`` lists it; a
+    reader whose table could not be read is given as having none (``--data-rates none``), which
+    is also what libccid makes of it.
+    """
+    args = ["compat", "--json", "--descriptor", str(blob)]
+    if spec.num_data_rates:
+        rates = ",".join(str(r) for r in spec.data_rates) if spec.data_rates else "none"
+        args += ["--data-rates", rates]
+    return [*args, atr.hex()]
+
+
 def predict(spec: ReaderSpec, atr: bytes, workdir: Path) -> tuple[Negotiation, dict[str, Any]]:
-    """``cardcheck compat --json --descriptor <sysfs blob> ATR``, run in this process."""
+    """``cardcheck compat --json --descriptor <sysfs blob> [--data-rates ...] ATR``, run in
+    this process (the CLI's own code, its JSON read back)."""
     from cardcheck.cli import run
 
     blob = workdir / f"{spec.key}.descriptors"
@@ -91,7 +107,7 @@ def predict(spec: ReaderSpec, atr: bytes, workdir: Path) -> tuple[Negotiation, d
         blob.write_bytes(spec.sysfs_descriptors())
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        run(["compat", "--json", "--descriptor", str(blob), atr.hex()])
+        run(compat_args(spec, blob, atr))
     report: dict[str, Any] = json.loads(out.getvalue())
     return negotiation_of_report(report), report
 

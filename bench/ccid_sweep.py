@@ -77,14 +77,18 @@ def _record(result: CaseResult) -> dict[str, object]:
     }
 
 
-def _table(results: list[CaseResult], readers: tuple[str, ...], cases: list, elapsed: float) -> None:
+def _table(
+    results: list[CaseResult], readers: tuple[str, ...], cases: list, elapsed: float
+) -> None:
     total = len(results)
     agreed = sum(1 for r in results if not r.disagreements)
     refused = sorted({r.reader for r in results if r.observed.refused})
-    print(f"\n{len(readers)} readers x {len(cases)} ATRs = {total} cases in {elapsed:.0f} s "
-          f"({elapsed / max(total, 1):.2f} s a case)")
+    print(
+        f"\n{len(readers)} readers x {len(cases)} ATRs = {total} cases in {elapsed:.0f} s "
+        f"({elapsed / max(total, 1):.2f} s a case)"
+    )
     print(f"agreement: {agreed}/{total} cases ({100 * agreed / max(total, 1):.1f} %)")
-    print(f"readers libccid refused (\"Firmware is bogus\"): {', '.join(refused) or 'none'}\n")
+    print(f'readers libccid refused ("Firmware is bogus"): {", ".join(refused) or "none"}\n')
     by_field = collections.Counter(f for r in results for f in r.disagreements)
     print("| field | agreed | disagreed |")
     print("| --- | --- | --- |")

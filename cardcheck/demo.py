@@ -165,7 +165,9 @@ def _negotiation_report(spec: object, log: list[dict[str, object]]) -> None:
         elif "pps" in entry:
             steps.append(f"PPS {_spaced(str(entry['pps']))}")
         elif entry.get("msg") == "SetParameters":
-            steps.append(f"SetParameters T={entry.get('bProtocolNum')} {entry.get('bmFindexDindex')}")
+            steps.append(
+                f"SetParameters T={entry.get('bProtocolNum')} {entry.get('bmFindexDindex')}"
+            )
     print("  every step libccid took during the check: " + ", ".join(steps), flush=True)
 
 

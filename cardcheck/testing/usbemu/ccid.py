@@ -259,8 +259,7 @@ class CcidReader:
             data = message[10 : 10 + length]
             entry: dict[str, Any] = {"msg": name, "slot": slot, "seq": seq, "hex": message.hex()}
             if self.silent or (
-                self.faults.silent_after == name
-                and self.counts[name] >= self.faults.silent_count
+                self.faults.silent_after == name and self.counts[name] >= self.faults.silent_count
             ):
                 if not self.silent:
                     self.record("fault", what=f"reader stops answering at {name}")
@@ -365,9 +364,7 @@ class CcidReader:
             self._notify(present=False)
             return self._reply(RDR_DATA_BLOCK, b"", slot, seq, FAILED | ICC_ABSENT, ERROR_ICC_MUTE)
         if card.pps == "mute":
-            return self._reply(
-                RDR_DATA_BLOCK, b"", slot, seq, FAILED | ICC_ACTIVE, ERROR_ICC_MUTE
-            )
+            return self._reply(RDR_DATA_BLOCK, b"", slot, seq, FAILED | ICC_ACTIVE, ERROR_ICC_MUTE)
         if card.pps == "refuse":
             answer = bytes([0xFF, data[1] & 0x0F])
             answer += bytes([answer[0] ^ answer[1]])

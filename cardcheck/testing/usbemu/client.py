@@ -76,7 +76,7 @@ def connect(timeout: float, protocols: str) -> dict[str, Any]:
             protocol = card.active_protocol
             out["protocol"] = None if protocol is None else str(protocol)
             out["atr"] = card.atr.hex()
-            data, sw1, sw2 = card.transmit(bytes.fromhex("00A4000002 3F00".replace(" ", "")))
+            _data, sw1, sw2 = card.transmit(bytes.fromhex("00A4000002 3F00".replace(" ", "")))
             out["sw"] = f"{sw1:02X}{sw2:02X}"
             out["ok"] = True
     except CardcheckError as err:
@@ -94,7 +94,7 @@ def serve(timeout: float) -> int:
         if words[0] == "quit":
             break
         if words[0] == "wait":
-            want = {"card": True, "empty": False}.get(words[1] if len(words) > 1 else "", None)
+            want = {"card": True, "empty": False}.get(words[1] if len(words) > 1 else "")
             out = wait(want, float(words[2]) if len(words) > 2 else timeout)
         elif words[0] == "connect":
             out = connect(timeout, words[1] if len(words) > 1 else "0,1")

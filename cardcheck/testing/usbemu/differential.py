@@ -165,9 +165,9 @@ class _Client:
     """The serve client of one emulated reader."""
 
     def __init__(self, emu: EmulatedReader, timeout: float) -> None:
+        command = [sys.executable, "-m", "cardcheck.testing.usbemu.client", "serve"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cardcheck.testing.usbemu.client", "serve"]
-            + ["--timeout", str(timeout)],
+            [*command, "--timeout", str(timeout)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -207,9 +207,10 @@ def run_reader(
 ) -> Iterator[CaseResult]:
     """Every case on one emulated reader (one pcscd for all of them)."""
     spec = load_reader(key)
-    with tempfile.TemporaryDirectory(prefix="cardcheck-diff-") as tmp, EmulatedReader(
-        key, timeout=timeout
-    ) as emu:
+    with (
+        tempfile.TemporaryDirectory(prefix="cardcheck-diff-") as tmp,
+        EmulatedReader(key, timeout=timeout) as emu,
+    ):
         work = Path(tmp)
         client = _Client(emu, timeout)
         try:

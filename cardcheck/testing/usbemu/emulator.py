@@ -317,7 +317,14 @@ class EmulatedReader:
 
         limit = self.timeout if timeout is None else timeout
         done = subprocess.run(
-            [sys.executable, "-m", "cardcheck.testing.usbemu.client", *args, "--timeout", str(limit)],
+            [
+                sys.executable,
+                "-m",
+                "cardcheck.testing.usbemu.client",
+                *args,
+                "--timeout",
+                str(limit),
+            ],
             capture_output=True,
             text=True,
             env=self.env(),

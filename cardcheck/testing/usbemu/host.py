@@ -155,16 +155,16 @@ class UsbfsHandler:
             client.complete(0, 0)
         elif name in ("REAPURB", "REAPURBNDELAY"):
             out = arg.resolve(0, 8)
-            urb = self._reapable()
-            if urb is None and self.idle_sleep:
+            reaped = self._reapable()
+            if reaped is None and self.idle_sleep:
                 idle = time.monotonic() - self.last_activity
                 time.sleep(min(self.idle_sleep, idle / 20))
-                urb = self._reapable()
-            if urb is None:
+                reaped = self._reapable()
+            if reaped is None:
                 client.complete(-1, errno.EAGAIN)
             else:
                 self.last_activity = time.monotonic()
-                out.set_ptr(0, urb.memory)
+                out.set_ptr(0, reaped.memory)
                 client.complete(0, 0)
         elif name == "DISCARDURB":
             address = struct.unpack("<Q", bytes(arg.retrieve())[:8])[0]
@@ -320,8 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-sleep", type=float, default=0.01)
     args = parser.parse_args(argv)
 
-    spec = load_reader(args.reader) if args.data_dir is None else load_reader(
-        args.reader, args.data_dir
+    spec = (
+        load_reader(args.reader)
+        if args.data_dir is None
+        else load_reader(args.reader, args.data_dir)
     )
     reader = CcidReader(spec)
     if args.atr:

@@ -86,6 +86,14 @@ def test_model_power_on_cold_then_warm() -> None:
     assert reader.next_interrupt() == bytes([0x50, 0x02])
 
 
+def test_model_reads_the_protocols_of_an_atr() -> None:
+    from cardcheck.testing.usbemu.ccid import atr_protocols
+
+    assert atr_protocols(case("no-ta1").atr) == (0,)
+    assert atr_protocols(case("t1-then-t0").atr) == (1, 0)
+    assert atr_protocols(case("class-ab").atr) == (0, 1, 15)
+
+
 def test_model_pps_and_t1() -> None:
     assert is_pps(bytes.fromhex("FF11957B"))
     assert not is_pps(bytes.fromhex("FF11957C"))  # bad PCK

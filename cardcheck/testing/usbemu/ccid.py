@@ -319,7 +319,11 @@ class CcidReader:
             warm = card.powered
             card.powered = True
             card.t1_send_seq = 0
+            # A reader that negotiates by itself (dwFeatures 0x40) gets no SetParameters: it
+            # runs T=1 when the card offers it, as pcscd then asks for.
             self.protocol = 0
+            if self.spec.features & 0x40 and 1 in atr_protocols(card.atr):
+                self.protocol = 1
             atr = card.warm_atr if warm and card.warm_atr else card.atr
             entry["reset"] = "warm" if warm else "cold"
             return reply(RDR_DATA_BLOCK, atr, slot, seq, ICC_ACTIVE)
@@ -381,6 +385,24 @@ class CcidReader:
         if len(data) == 5 and data[4]:
             return bytes(data[4]) + b"\x90\x00"
         return b"\x90\x00"
+
+
+def atr_protocols(atr: bytes) -> tuple[int, ...]:
+    """The protocols T that an ATR's TD bytes announce (T=0 without TD1)."""
+    found: list[int] = []
+    if len(atr) < 2:
+        return (0,)
+    index, y = 2, atr[1] >> 4
+    while True:
+        index += bin(y & 0x7).count("1")  # TA, TB, TC
+        if not y & 0x8 or index >= len(atr):
+            break
+        td = atr[index]
+        index += 1
+        if td & 0x0F not in found:
+            found.append(td & 0x0F)
+        y = td >> 4
+    return tuple(found) or (0,)
 
 
 def is_pps(data: bytes) -> bool:

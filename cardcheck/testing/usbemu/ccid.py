@@ -130,6 +130,10 @@ class CcidReader:
     """For the log's time stamps."""
     iccd_answer: bytes | None = None
     """ICCD: the answer waiting for the next DATA_BLOCK request."""
+    char_out: bytearray = field(default_factory=bytearray)
+    """Character level: the card's bytes not yet read by the host."""
+    t0_header: bytes | None = None
+    """Character level, T=0: the header acknowledged, waiting for its data or a read."""
 
     def record(self, event: str, **fields: Any) -> None:
         """Append one log entry (``t`` in seconds since the start)."""
@@ -319,6 +323,8 @@ class CcidReader:
             warm = card.powered
             card.powered = True
             card.t1_send_seq = 0
+            self.char_out.clear()
+            self.t0_header = None
             # A reader that negotiates by itself (dwFeatures 0x40) gets no SetParameters: it
             # runs T=1 when the card offers it, as pcscd then asks for.
             self.protocol = 0
@@ -357,7 +363,10 @@ class CcidReader:
             if is_pps(data):
                 entry["pps"] = data.hex()
                 return self._pps(card, data, slot, seq, entry)
-            answer = self._card_answer(card, data, self.spec.exchange_level)
+            if self.spec.exchange_level == 0:
+                answer = self._characters(card, data, entry["wLevelParameter"])
+            else:
+                answer = self._card_answer(card, data, self.spec.exchange_level)
             return reply(RDR_DATA_BLOCK, answer, slot, seq, ICC_ACTIVE)
         return reply(RDR_SLOT_STATUS, b"", slot, seq, FAILED | state, ERROR_NOT_SUPPORTED)
 
@@ -375,6 +384,29 @@ class CcidReader:
             entry["card"] = "PPS refused"
             return self._reply(RDR_DATA_BLOCK, answer, slot, seq, ICC_ACTIVE)
         return self._reply(RDR_DATA_BLOCK, data, slot, seq, ICC_ACTIVE)
+
+    def _characters(self, card: Card, data: bytes, wanted: int) -> bytes:
+        """Character level (dwFeatures level 0): the host sends bytes and reads ``wanted``
+        bytes back (wLevelParameter; 0: all there are). The card is a byte stream: a T=0
+        header gets the procedure byte (INS), then either the command data (answered with the
+        status word) or, when the host only reads, P3 bytes of data and the status word; a
+        T=1 block gets the card's block."""
+        if data:
+            if self.protocol == 1:
+                self.char_out += t1_answer(card, data)
+            elif self.t0_header is None and len(data) == 5:
+                self.t0_header = data
+                self.char_out += data[1:2]  # ACK: the INS byte
+            else:
+                self.t0_header = None
+                self.char_out += b"\x90\x00"
+        elif self.t0_header is not None and not self.char_out and wanted:
+            length = self.t0_header[4] or 256
+            self.t0_header = None
+            self.char_out += bytes(length) + b"\x90\x00"
+        count = len(self.char_out) if wanted == 0 else wanted
+        answer, self.char_out = bytes(self.char_out[:count]), self.char_out[count:]
+        return answer
 
     def _card_answer(self, card: Card, data: bytes, level: int) -> bytes:
         """The card's answer to a TPDU (T=0, T=1 block) or an APDU (APDU-level readers)."""

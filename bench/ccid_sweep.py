@@ -73,6 +73,7 @@ def _record(result: CaseResult) -> dict[str, object]:
         "predicted": {f: result.predicted.value(f) for f in FIELDS},
         "observed": {f: result.observed.value(f) for f in FIELDS},
         "disagreements": list(result.disagreements),
+        "gap": result.gap,
         "client": result.detail.get("client"),
     }
 
@@ -80,15 +81,20 @@ def _record(result: CaseResult) -> dict[str, object]:
 def _table(
     results: list[CaseResult], readers: tuple[str, ...], cases: list, elapsed: float
 ) -> None:
+    gaps = sorted({(r.reader, r.gap) for r in results if r.gap is not None})
+    results = [r for r in results if r.gap is None]
     total = len(results)
     agreed = sum(1 for r in results if not r.disagreements)
     refused = sorted({r.reader for r in results if r.observed.refused})
     print(
-        f"\n{len(readers)} readers x {len(cases)} ATRs = {total} cases in {elapsed:.0f} s "
-        f"({elapsed / max(total, 1):.2f} s a case)"
+        f"\n{len(readers)} readers x {len(cases)} ATRs; {len(readers) - len(gaps)} readers "
+        f"emulated: {total} cases in {elapsed:.0f} s ({elapsed / max(total, 1):.2f} s a case)"
     )
     print(f"agreement: {agreed}/{total} cases ({100 * agreed / max(total, 1):.1f} %)")
-    print(f'readers libccid refused ("Firmware is bogus"): {", ".join(refused) or "none"}\n')
+    print(f'readers libccid refused ("Firmware is bogus"): {", ".join(refused) or "none"}')
+    for reader, why in gaps:
+        print(f"not emulated: {reader}: {why}")
+    print()
     by_field = collections.Counter(f for r in results for f in r.disagreements)
     print("| field | agreed | disagreed |")
     print("| --- | --- | --- |")

@@ -65,10 +65,14 @@ class CaseResult:
     observed: Negotiation
     detail: dict[str, Any] = field(default_factory=dict, compare=False)
     """The raw evidence (compat JSON, client answer, CCID messages) for explanations."""
+    gap: str | None = None
+    """Why the emulation could not run this reader (then nothing is compared); None if it ran."""
 
     @property
     def disagreements(self) -> tuple[str, ...]:
         """The fields whose prediction differs from the observation."""
+        if self.gap is not None:
+            return ()
         if self.predicted.refused or self.observed.refused:
             return () if self.predicted.refused == self.observed.refused else ("refused",)
         if self.predicted.connect != self.observed.connect:
@@ -197,6 +201,13 @@ class _Client:
             self.process.stdout.close()
 
 
+def _gap(spec: ReaderSpec) -> str:
+    if spec.interface_protocol in (1, 2):
+        kind = "A" if spec.interface_protocol == 1 else "B"
+        return f"ICCD version {kind} (control-pipe protocol), not emulated"
+    return "pcscd never listed the emulated reader"
+
+
 def bogus_firmware_logged(emu: EmulatedReader) -> bool:
     """Whether libccid refused the reader's firmware (its log says so)."""
     return "is bogus" in emu.pcscd_log()
@@ -229,9 +240,11 @@ def run_reader(
                 predicted, report = predict(spec, item.atr, work)
                 if refused or not listed:
                     observed = negotiation_of_log([], {}, refused=refused)
+                    gap = None
                     if not listed and not refused:
-                        observed = Negotiation(False, False, None, None, None, None)
-                    yield CaseResult(key, item.name, predicted, observed, {"compat": report})
+                        observed = Negotiation(False, None, None, None, None, None)
+                        gap = _gap(spec)
+                    yield CaseResult(key, item.name, predicted, observed, {"compat": report}, gap)
                     continue
                 emu.clear_log()
                 emu.insert(item.atr)

@@ -201,11 +201,30 @@ class _Client:
             self.process.stdout.close()
 
 
-def _gap(spec: ReaderSpec) -> str:
+PROBE_ATR = bytes.fromhex("3B058073C82113")
+"""A plain T=0 card inserted once before the cases: does the reader show cards at all?"""
+
+
+def _card_probe(emu: EmulatedReader, client: _Client) -> str | None:
+    """None when a plain card shows up in the reader; else why not (an emulation gap)."""
+    emu.insert(PROBE_ATR)
+    seen = client.ask("wait card 10")
+    emu.remove()
+    client.ask("wait empty 10")
+    if seen.get("ok"):
+        emu.clear_log()
+        return None
+    return "no card ever shows in it (the reader needs answers the emulation does not give)"
+
+
+def _gap(spec: ReaderSpec, emu: EmulatedReader) -> str:
     if spec.interface_protocol in (1, 2):
         kind = "A" if spec.interface_protocol == 1 else "B"
         return f"ICCD version {kind} (control-pipe protocol), not emulated"
-    return "pcscd never listed the emulated reader"
+    escapes = [e for e in emu.log() if e.get("msg") == "Escape"]
+    if escapes:
+        return f"needs vendor Escape answers ({escapes[0].get('data')}), not emulated"
+    return "pcscd never listed the emulated reader or showed no card"
 
 
 def bogus_firmware_logged(emu: EmulatedReader) -> bool:
@@ -236,6 +255,10 @@ def run_reader(
                     listed = True
                     break
                 time.sleep(0.1)
+            if listed:
+                gap = _card_probe(emu, client)
+                if gap is not None:
+                    listed = False
             for item in cases:
                 predicted, report = predict(spec, item.atr, work)
                 if refused or not listed:
@@ -243,7 +266,7 @@ def run_reader(
                     gap = None
                     if not listed and not refused:
                         observed = Negotiation(False, None, None, None, None, None)
-                        gap = _gap(spec)
+                        gap = _gap(spec, emu)
                     yield CaseResult(key, item.name, predicted, observed, {"compat": report}, gap)
                     continue
                 emu.clear_log()

@@ -18,6 +18,7 @@ was started, by process id. Needs root (the mount namespace) and the Debian pack
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -69,6 +70,16 @@ def missing_requirements() -> str | None:
     if probe.returncode != 0:
         return f"umockdev's Python bindings are missing (apt-get install {PACKAGES})"
     return None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the process that started it dies, so that
+    a killed test run leaves no emulated pcscd or handler behind (Linux prctl)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
 def _pcscd() -> str | None:
@@ -145,6 +156,7 @@ class EmulatedReader:
                 text=True,
                 env=env,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         ready = self._read_line("the umockdev handler to start")
         self.root = str(ready["root"])
@@ -179,6 +191,7 @@ class EmulatedReader:
                 stderr=subprocess.STDOUT,
                 env=env,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + self.timeout
         while not self.socket.exists():

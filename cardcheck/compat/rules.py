@@ -17,6 +17,7 @@ from cardcheck.compat.clock import ClockAdvice, clock_advice
 from cardcheck.compat.firmware import bcd_text, refused_firmware
 from cardcheck.compat.quirks import ReaderQuirk, quirks_for
 from cardcheck.compat.speed import (
+    DEFAULT_TA1,
     DriverView,
     PpsBy,
     SpeedOutcome,
@@ -588,8 +589,19 @@ def _protocol_findings(
         protocol = wanted
     elif offered[0] in reader.protocols:
         protocol = offered[0]  # the driver refuses pcscd's T=1; the card stays in its default
+    elif reader.exchange_level in (ExchangeLevel.SHORT_APDU, ExchangeLevel.EXTENDED_APDU):
+        protocol = offered[0]  # refused too, kept by pcscd; the reader talks to the card itself
     else:
-        protocol = common[0]
+        out.add(
+            Severity.ERROR,
+            "protocol-default-unsupported",
+            f"pcscd asks for T={wanted}, which the reader does not support, and then keeps the "
+            f"card's default T={offered[0]}, which it does not support either: every exchange "
+            f"of an application that accepts T=0 and T=1 fails.",
+            f"Applications must ask for T={common[0]} alone (SCARD_PROTOCOL_T{common[0]}). A "
+            f"reader with {_t(list(offered))} avoids it.",
+        )
+        return None, offered
     if offered[0] not in reader.protocols:
         out.add(
             Severity.WARNING,
@@ -696,6 +708,28 @@ def _speed_findings(
     speed = next((s for s in speeds if s.protocol == protocol), None)
     if speed is None:
         return speeds, None
+    wanted = pcscd_protocol(offered)
+    if (
+        reader.protocols is not None
+        and wanted is not None
+        and wanted not in reader.protocols
+        and protocol == (offered[0] if offered else None)
+        and (not speed.refused or speed.outcome is SpeedOutcome.PROTOCOL_REFUSED)
+    ):
+        # pcscd asked for T=1, the driver refused it, and pcscd keeps the card's default as
+        # it is: the driver sets nothing (seen with the emulated T=0-only readers).
+        speed = replace(
+            speed,
+            negotiated=False,
+            outcome=SpeedOutcome.DEFAULT,
+            chosen_ta1=DEFAULT_TA1,
+            chosen_rate_bps=speed.default_rate_bps,
+            pps_by=PpsBy.NONE,
+            reason=f"pcscd asks the driver for T={wanted}, which the reader does not support; "
+            f"it then keeps the card's default T={protocol} without PPS or SetParameters, so "
+            f"the card runs at its default speed ({speed.default_rate_bps} bit/s).",
+        )
+        speeds = tuple(speed if s.protocol == protocol else s for s in speeds)
     clock = _mhz(view.default_clock_khz)
     card_ta1 = f"TA1 {ta1:02X}" if ta1 is not None else "the default Fi/Di"
     needed = speed.card_rate_bps

@@ -182,6 +182,10 @@ class SpeedPrediction:
     """What SCardConnect gives when the driver refuses the card, if known; else None."""
     assumptions: tuple[str, ...] = field(default=())
     """What the prediction had to assume."""
+    negotiated: bool = True
+    """False when pcscd never has the driver set this protocol up: it asked for T=1, the
+    reader refused it (dwProtocols), and pcscd kept the card's default protocol as it is (no
+    PPS, no SetParameters: the card runs at its default speed)."""
 
     @property
     def refused(self) -> bool:
@@ -215,7 +219,7 @@ class SpeedPrediction:
         None when the driver sends none (no change needed, specific mode, or the reader
         negotiates by itself).
         """
-        if self.pps_by is not PpsBy.DRIVER or self.refused:
+        if self.pps_by is not PpsBy.DRIVER or self.refused or not self.negotiated:
             return None
         speed = self.outcome in (SpeedOutcome.CARD_SPEED, SpeedOutcome.ADAPTED)
         request = bytes([0xFF, (0x10 if speed else 0x00) | self.protocol])
@@ -229,7 +233,11 @@ class SpeedPrediction:
     @property
     def sends_set_parameters(self) -> bool:
         """Whether libccid sends SetParameters (with ``chosen_ta1`` as bmFindexDindex)."""
-        return not self.refused and self.outcome is not SpeedOutcome.READER_NEGOTIATES
+        return (
+            self.negotiated
+            and not self.refused
+            and self.outcome is not SpeedOutcome.READER_NEGOTIATES
+        )
 
     def to_json(self) -> dict[str, object]:
         """The ``speed`` object of ``compat --json``."""
@@ -253,6 +261,7 @@ class SpeedPrediction:
             "assumptions": list(self.assumptions),
             "pps_request": None if self.pps_request is None else self.pps_request.hex(" ").upper(),
             "set_parameters": self.sends_set_parameters,
+            "negotiated": self.negotiated,
         }
 
 

@@ -2,8 +2,11 @@
 
 ``/sys/bus/usb/devices/<bus>-<port...>/descriptors`` is world-readable: the device descriptor
 followed by the raw configuration descriptors, CCID class descriptor included. ``busnum`` and
-``devnum`` beside it match PC/SC's CHANNEL_ID. The root is a parameter so tests can use a tree
-of their own.
+``devnum`` beside it match PC/SC's CHANNEL_ID. Everything is read below one root,
+:data:`SYSFS_ROOT`: on a real machine the kernel's sysfs; under the USB emulation
+(:mod:`cardcheck.testing.usbemu`) umockdev's preload shows the emulated reader's tree at that
+same path, so ``cardcheck check`` runs the same code on both. The functions also take a root of
+their own (hand-made trees in unit tests).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from cardcheck.errors import EnvironmentProblem
 if TYPE_CHECKING:
     from cardcheck.compat.rules import ReaderCapabilities
 
-SYSFS_USB_DEVICES = Path("/sys/bus/usb/devices")
+SYSFS_ROOT = Path("/sys")
+"""Where sysfs is mounted: the one root every sysfs read of cardcheck starts from."""
+SYSFS_USB_DEVICES = SYSFS_ROOT / "bus" / "usb" / "devices"
 """Where Linux lists USB devices."""
 
 USB_CHANNEL = 0x0020

@@ -246,6 +246,9 @@ def test_reader_whose_firmware_libccid_refuses(emulated_reader: EmulatedReaderFa
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert "reader-firmware-refused" in {f["code"] for f in report["findings"]}
-    done = cardcheck(["check"], emu.env())
+    done = cardcheck(["check", "--json"], emu.env())
     assert done.returncode == 3
-    assert "cardcheck: error:" in done.stderr or "readers" in done.stdout
+    stage = _failed_stage(done)
+    assert stage["id"] == "readers"
+    assert "libccid needs 1.12 or later" in stage["message"]
+    assert "firmware" in stage["advice"]

@@ -200,3 +200,42 @@ def capabilities_for_channel_id(
     return ReaderCapabilities.from_descriptor(
         usb, name=name or found[0].product, driver_listed=listed, driver_name=driver_name
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedReader:
+    """A USB CCID reader present in sysfs whose firmware libccid refuses."""
+
+    device: UsbDevice
+    """The USB device."""
+    firmware: int
+    """Its bcdDevice."""
+    minimum: int
+    """The first release libccid accepts for this USB id."""
+
+    def describe(self) -> str:
+        """``SCM SCL010 (04E6:5291) has firmware 1.07; libccid needs 1.12 or later``."""
+        from cardcheck.compat.firmware import bcd_text
+
+        name = self.device.product or "a USB reader"
+        return (
+            f"{name} ({self.device.usb_id}) has firmware {bcd_text(self.firmware)}; libccid "
+            f'needs {bcd_text(self.minimum)} or later and refuses it ("Firmware is bogus")'
+        )
+
+
+def refused_readers(root: Path = SYSFS_USB_DEVICES) -> tuple[RefusedReader, ...]:
+    """USB CCID readers under ``root`` that libccid refuses because of their firmware."""
+    from cardcheck.compat.firmware import refused_firmware
+    from cardcheck.errors import CardcheckError
+
+    found: list[RefusedReader] = []
+    for device in list_devices(root):
+        try:
+            usb = device.ccid_interface()
+        except CardcheckError:
+            continue
+        minimum = refused_firmware(usb.vendor_id, usb.product_id, usb.bcd_device)
+        if minimum is not None and usb.bcd_device is not None:
+            found.append(RefusedReader(device, usb.bcd_device, minimum))
+    return tuple(found)

@@ -43,12 +43,6 @@ CONTROL_NAMES: dict[tuple[int, int], str] = {
     (0xA1, 0x03): "GET_DATA_RATES",
     (0x80, 0x06): "GET_DESCRIPTOR",
     (0x00, 0x09): "SET_CONFIGURATION",
-    (0xA1, 0x81): "ICCD_GET_ICC_STATUS",
-    (0x21, 0x62): "ICCD_POWER_ON",
-    (0x21, 0x63): "ICCD_POWER_OFF",
-    (0x21, 0x65): "ICCD_XFR_BLOCK",
-    (0xA1, 0x6F): "ICCD_DATA_BLOCK",
-    (0xA1, 0x40): "ICCD_GET_STATUS",
 }
 """Control requests the emulation knows by name (bmRequestType, bRequest)."""
 
@@ -128,8 +122,6 @@ class CcidReader:
     """Held by every entry point: the handler thread and the control thread share the model."""
     started: float = field(default_factory=time.monotonic)
     """For the log's time stamps."""
-    iccd_answer: bytes | None = None
-    """ICCD: the answer waiting for the next DATA_BLOCK request."""
     char_out: bytearray = field(default_factory=bytearray)
     """Character level: the card's bytes not yet read by the host."""
     t0_header: bytes | None = None
@@ -210,41 +202,6 @@ class CcidReader:
             return b"".join(struct.pack("<I", c) for c in spec.clocks_khz)[:length]
         if name in ("ABORT", "SET_CONFIGURATION"):
             return b""
-        if name.startswith("ICCD_"):
-            return self._iccd(name, value, length, data)
-        return None
-
-    def _iccd(self, name: str, value: int, length: int, data: bytes) -> bytes | None:
-        """ICCD (bInterfaceProtocol 1 or 2): the card is driven through the control pipe."""
-        card = self.card
-        if name == "ICCD_POWER_ON":
-            if card is None:
-                return None
-            card.powered = True
-            self.protocol = 0
-            self.iccd_answer = card.atr
-            self.record("iccd", msg="IccPowerOn", atr=card.atr.hex())
-            return b""
-        if name == "ICCD_POWER_OFF":
-            if card is not None:
-                card.powered = False
-            self.record("iccd", msg="IccPowerOff")
-            return b""
-        if name == "ICCD_XFR_BLOCK":
-            self.record("iccd", msg="XfrBlock", hex=data.hex())
-            if card is None or not card.powered:
-                return None
-            self.iccd_answer = self._card_answer(card, data, self.spec.exchange_level)
-            return b""
-        if name == "ICCD_DATA_BLOCK":
-            answer, self.iccd_answer = self.iccd_answer, None
-            if answer is None:
-                return b"\x00"[:length]  # status byte: no data (absent / not ready)
-            return answer[:length]
-        if name in ("ICCD_GET_ICC_STATUS", "ICCD_GET_STATUS"):
-            if card is None:
-                return b"\x42"[:length]
-            return (b"\x40" if card.powered else b"\x80")[:length]
         return None
 
     # ------------------------------------------------------------------ bulk pipes
@@ -410,7 +367,7 @@ class CcidReader:
 
     def _card_answer(self, card: Card, data: bytes, level: int) -> bytes:
         """The card's answer to a TPDU (T=0, T=1 block) or an APDU (APDU-level readers)."""
-        if level in (2, 4) or self.spec.interface_protocol in (1, 2):
+        if level in (2, 4):
             return b"\x90\x00"
         if self.protocol == 1:
             return t1_answer(card, data)

@@ -117,7 +117,7 @@ def _with_rates(reader: ReaderCapabilities, text: str | None) -> ReaderCapabilit
         rates = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError as exc:
         raise InputError(f"--data-rates: {text!r} is not a list of bit rates", hint) from exc
-    if not rates or any(rate <= 0 or rate > 0xFFFFFFFF for rate in rates):
+    if not rates or any(rate < 0 or rate > 0xFFFFFFFF for rate in rates):
         raise InputError(f"--data-rates: {text!r} is not a list of bit rates", hint)
     return replace(reader, data_rates=rates, data_rates_known=True)
 

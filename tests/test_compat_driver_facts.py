@@ -95,3 +95,13 @@ def test_cli_data_rates(tmp_path: Path) -> None:
     done = run("compat", "--descriptor", str(blob), "--data-rates", "fast", "3B00")
     assert done.returncode == 2
     assert "--data-rates" in done.stderr and "hint:" in done.stderr
+
+
+def test_o2micro_sends_no_pps() -> None:
+    # OZ776 with a T=0-then-T=1 card: libccid logs "PPS not supported on O2Micro readers.
+    # Using T=0", sets T=0, and pcscd reports T=1: exchanges fail.
+    found = report("Oz776S.txt", "class-ab")
+    assert found.protocol is None
+    assert "pps-unsupported-reader" in {f.code for f in found.findings}
+    # A T=0-only card needs no PPS there: it works.
+    assert report("Oz776S.txt", "no-ta1").protocol == 0

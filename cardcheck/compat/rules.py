@@ -465,6 +465,8 @@ def compatibility(info: AtrInfo, reader: ReaderCapabilities) -> CompatReport:
     protocol, offered = _protocol_findings(info, reader, out)
     _voltage_findings(info, reader, out)
     speeds, speed = _speed_findings(info, reader, offered, protocol, out)
+    if _o2micro_keeps_default(reader, speed, offered, out):
+        protocol, speed = None, None
     _clock_findings(info, reader, advice, out)
     _extended_apdu_findings(info, reader, protocol, out)
     if reader.descriptor is not None:
@@ -480,6 +482,36 @@ def compatibility(info: AtrInfo, reader: ReaderCapabilities) -> CompatReport:
         clock_advice=advice,
         power_up_voltage=power_up_voltage(reader),
     )
+
+
+O2MICRO_VENDOR_ID = 0x0B97
+"""O2Micro: libccid sends no PPS to cards in these readers ("PPS not supported on O2Micro
+readers. Using T=0" in its log) and sets the card's default protocol instead."""
+
+
+def _o2micro_keeps_default(
+    reader: ReaderCapabilities,
+    speed: SpeedPrediction | None,
+    offered: tuple[int, ...],
+    out: _Collector,
+) -> bool:
+    """An O2Micro reader and a card that needs a PPS to change protocol: libccid sets the
+    card's default protocol without a PPS, yet pcscd reports the one it asked for, so every
+    exchange fails (seen with the emulated OZ776). True when that happens."""
+    if reader.vendor_id != O2MICRO_VENDOR_ID or speed is None or not offered:
+        return False
+    if speed.pps_request is None or speed.protocol == offered[0]:
+        return False
+    out.add(
+        Severity.ERROR,
+        "pps-unsupported-reader",
+        f"libccid sends no PPS on O2Micro readers: it leaves the card in its default "
+        f"T={offered[0]} while pcscd reports T={speed.protocol}, so every exchange of an "
+        "application that accepts T=0 and T=1 fails.",
+        f"Applications must ask for T={offered[0]} alone (SCARD_PROTOCOL_T{offered[0]}), or use "
+        "another reader.",
+    )
+    return True
 
 
 def power_up_voltage(reader: ReaderCapabilities) -> str | None:

@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := pcscd libpcsclite-dev swig pcsc-tools libccid vsmartcard-vpcd pkg-config
+APT_PACKAGES := pcscd libpcsclite-dev swig pcsc-tools libccid vsmartcard-vpcd pkg-config umockdev gir1.2-umockdev-1.0 python3-gi
 STAMP := $(VENV)/.installed
 
 .PHONY: setup system-packages venv demo test lint typecheck bench clean

@@ -215,6 +215,19 @@ class _Runner:
         except CardcheckError as err:
             raise self.stop_env("readers", err) from err
         if not states:
+            from cardcheck.compat.sysfs import refused_readers
+
+            refused = refused_readers()
+            if refused:
+                raise self.stop_env(
+                    "readers",
+                    EnvironmentProblem(
+                        "PC/SC sees no reader: " + "; ".join(r.describe() for r in refused),
+                        "update the reader's firmware or use another reader (at your own "
+                        "risk, libccid accepts it with DRIVER_OPTION_USE_BOGUS_FIRMWARE, 0x04, "
+                        "in ifdDriverOptions of its Info.plist), then restart pcscd",
+                    ),
+                )
             raise self.stop_env(
                 "readers",
                 _doctor_names_cause(

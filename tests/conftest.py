@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from cardcheck.testing.pcscd import Pcscd, wait_reader
+from cardcheck.testing.usbemu.emulator import EmulatedReader
 from cardcheck.testing.vcard import VPCD_PORT, CardConfig, VirtualCard, reader_name
 
 READER_0 = reader_name(VPCD_PORT)
@@ -68,3 +69,34 @@ def vcard(pcscd: Pcscd) -> Iterator[VCardFactory]:
         card.stop()
     for card in inserted:
         wait_reader(card.reader, atr=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Emulated USB CCID readers (umockdev + the real pcscd and libccid, each in its own namespace)
+
+EmulatedReaderFactory = Callable[..., EmulatedReader]
+
+
+@pytest.fixture
+def emulated_reader() -> Iterator[EmulatedReaderFactory]:
+    """Start emulated USB CCID readers: ``emulated_reader("ACR38U-CCID.txt", listed=True)``.
+
+    Each has its own pcscd in a private mount namespace (the system's pcscd and the vpcd
+    readers are never touched, so no lock is needed). ``listed=True`` waits until pcscd lists
+    the reader. Everything is stopped at the end. Missing umockdev or root FAILS the test with
+    the reason: ``make test`` installs what the emulation needs.
+    """
+    started: list[EmulatedReader] = []
+
+    def start(reader: str, *, listed: bool = True, **options: object) -> EmulatedReader:
+        emu = EmulatedReader(reader, **options)  # type: ignore[arg-type]
+        started.append(emu)
+        emu.start()
+        if listed:
+            answer = emu.client("wait")
+            assert answer.get("readers"), f"pcscd never listed {reader}: {answer}"
+        return emu
+
+    yield start
+    for emu in started:
+        emu.stop()

@@ -241,10 +241,15 @@ def test_default_protocol_not_supported() -> None:
     assert "SCARD_PROTOCOL_T1" in (finding(report, "protocol-default-unsupported").advice or "")
 
 
-def test_protocol_is_the_first_offer() -> None:
+def test_pcscd_takes_t1_when_the_card_offers_it() -> None:
+    # The IClass SE offers T=0 first, then T=1: pcsc-lite 1.9.9 asks the driver for T=1 when
+    # the application accepts both (seen with the real libccid: tests/test_usbemu_compat.py).
     report = check("GemPCTwin.txt", ICLASS_T0_T1_96)
-    assert report.protocol == 0
+    assert report.protocol == 1
+    assert "pcscd takes T=1" in finding(report, "negotiated-protocol").message
     assert [s.protocol for s in report.speeds] == [0, 1]
+    assert report.speed is not None and report.speed.pps_request is not None
+    assert report.speed.pps_request[:2] == bytes([0xFF, 0x11])  # PPS1 present, T=1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,6 +461,7 @@ def test_json_contract_keys() -> None:
         "speed",
         "speeds",
         "clock_advice",
+        "power_up_voltage",
     ]
     findings = data["findings"]
     assert isinstance(findings, list)

@@ -121,6 +121,24 @@ def _reader(
     )
 
 
+def _with_rates(reader: ReaderCapabilities, text: str | None) -> ReaderCapabilities:
+    """The reader with its rate table given by hand (``--data-rates``)."""
+    from dataclasses import replace
+
+    if text is None:
+        return reader
+    hint = "for example --data-rates 9600,19200,38400 (bit/s), or --data-rates none"
+    if text.strip().lower() == "none":
+        return replace(reader, data_rates=None, data_rates_known=True)
+    try:
+        rates = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError as exc:
+        raise InputError(f"--data-rates: {text!r} is not a list of bit rates", hint) from exc
+    if not rates or any(rate < 0 or rate > 0xFFFFFFFF for rate in rates):
+        raise InputError(f"--data-rates: {text!r} is not a list of bit rates", hint)
+    return replace(reader, data_rates=rates, data_rates_known=True)
+
+
 @app.command()
 def compat(
     ctx: typer.Context,
@@ -176,6 +194,15 @@ def compat(
             help="Protocols the reader supports (overrides the descriptor).",
         ),
     ] = None,
+    data_rates: Annotated[
+        str | None,
+        typer.Option(
+            "--data-rates",
+            metavar="BPS,...",
+            help="The reader's data rate table (GET_DATA_RATES, as libccid's `parse` lists "
+            "it); 'none' for a reader without one.",
+        ),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="One JSON object: verdict, findings, reader, speed.")
     ] = False,
@@ -195,7 +222,7 @@ def compat(
     if not atr:
         ctx.fail("Missing argument 'ATR...': give the card's ATR in hex.")
     info = decode_atr(parse_atr_text(atr))
-    reader = _reader(descriptor, clock, max_rate, voltages, protocols)
+    reader = _with_rates(_reader(descriptor, clock, max_rate, voltages, protocols), data_rates)
     report = compatibility(info, reader)
 
     try:

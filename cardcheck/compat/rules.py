@@ -14,8 +14,10 @@ from enum import StrEnum
 from cardcheck.atr.model import AtrInfo, VoltageClass
 from cardcheck.compat.ccid import CcidDescriptor, CcidFeature, ExchangeLevel, UsbCcidInterface
 from cardcheck.compat.clock import ClockAdvice, clock_advice
+from cardcheck.compat.firmware import bcd_text, refused_firmware
 from cardcheck.compat.quirks import ReaderQuirk, quirks_for
 from cardcheck.compat.speed import (
+    DEFAULT_TA1,
     DriverView,
     PpsBy,
     SpeedOutcome,
@@ -39,8 +41,13 @@ _VOLTAGE_BY_TEXT: dict[str, VoltageClass] = {
     "3.0": VoltageClass.B,
     "1.8": VoltageClass.C,
 }
+FIRST_VOLTAGE_ORDER: tuple[VoltageClass, ...] = (VoltageClass.A, VoltageClass.B, VoltageClass.C)
+"""libccid's first power-up voltage (default driver options): 5 V, else 3 V, else 1.8 V, the first
+the reader supplies (seen with the emulated readers: a 3 V + 1.8 V reader starts at 3 V)."""
 POWER_UP_ORDER: tuple[VoltageClass, ...] = (VoltageClass.A, VoltageClass.C, VoltageClass.B)
-"""The order in which libccid (default driver options) tries voltages: 5 V, 1.8 V, 3 V."""
+"""The order in which libccid retries when the card stays mute: 5 V, 1.8 V, 3 V, and round."""
+AUTO_VOLTAGE_FEATURES = CcidFeature.AUTO_VOLTAGE | CcidFeature.AUTO_ACTIVATION
+"""dwFeatures bits for which libccid lets the reader choose the voltage (bPowerSelect 0)."""
 
 
 class CapabilitySource(StrEnum):
@@ -146,6 +153,8 @@ class ReaderCapabilities:
     """The decoded CCID class descriptor, when the values come from one."""
     unknown_reason: str | None
     """Why nothing is known (source ``unknown``); None otherwise."""
+    bcd_device: int | None = None
+    """bcdDevice (the firmware release) from the USB device descriptor, when known."""
 
     @property
     def known(self) -> bool:
@@ -177,8 +186,10 @@ class ReaderCapabilities:
         (``data_rates_known=True``; None then means the reader has none). Quirks default to
         cardcheck's own list, looked up by USB id.
         """
+        bcd: int | None = None
         if isinstance(source, UsbCcidInterface):
             desc, vid, pid = source.descriptor, source.vendor_id, source.product_id
+            bcd = source.bcd_device
         else:
             desc, vid, pid = source, None, None
         return cls(
@@ -200,6 +211,7 @@ class ReaderCapabilities:
             driver_name=driver_name,
             descriptor=desc,
             unknown_reason=None,
+            bcd_device=bcd,
         )
 
     @classmethod
@@ -334,6 +346,7 @@ class ReaderCapabilities:
             "driver_listed": self.driver_listed,
             "driver_name": self.driver_name,
             "descriptor": None if self.descriptor is None else self.descriptor.to_json(),
+            "firmware": None if self.bcd_device is None else bcd_text(self.bcd_device),
         }
 
 
@@ -355,6 +368,9 @@ class CompatReport:
     """The speed choice for every protocol the card offers (refusals included)."""
     clock_advice: ClockAdvice
     """Bit rates at common clocks and the serial crystals, for this card."""
+    power_up_voltage: str | None = None
+    """The voltage libccid powers the card at first: ``5 V``, ``3 V``, ``1.8 V`` or ``auto``
+    (the reader selects it); None when the reader's voltages are unknown."""
 
     def to_json(self) -> dict[str, object]:
         """The documented JSON contract of ``cardcheck compat --json``."""
@@ -374,6 +390,7 @@ class CompatReport:
             "speed": None if self.speed is None else self.speed.to_json(),
             "speeds": [s.to_json() for s in self.speeds],
             "clock_advice": self.clock_advice.to_json(),
+            "power_up_voltage": self.power_up_voltage,
         }
 
 
@@ -453,6 +470,8 @@ def compatibility(info: AtrInfo, reader: ReaderCapabilities) -> CompatReport:
     protocol, offered = _protocol_findings(info, reader, out)
     _voltage_findings(info, reader, out)
     speeds, speed = _speed_findings(info, reader, offered, protocol, out)
+    if _o2micro_keeps_default(reader, speed, offered, out):
+        protocol, speed = None, None
     _clock_findings(info, reader, advice, out)
     _extended_apdu_findings(info, reader, protocol, out)
     if reader.descriptor is not None:
@@ -466,10 +485,73 @@ def compatibility(info: AtrInfo, reader: ReaderCapabilities) -> CompatReport:
         speed=speed,
         speeds=speeds,
         clock_advice=advice,
+        power_up_voltage=power_up_voltage(reader),
     )
 
 
+O2MICRO_VENDOR_ID = 0x0B97
+"""O2Micro: libccid sends no PPS to cards in these readers ("PPS not supported on O2Micro
+readers. Using T=0" in its log) and sets the card's default protocol instead."""
+
+
+def _o2micro_keeps_default(
+    reader: ReaderCapabilities,
+    speed: SpeedPrediction | None,
+    offered: tuple[int, ...],
+    out: _Collector,
+) -> bool:
+    """An O2Micro reader and a card that needs a PPS to change protocol: libccid sets the
+    card's default protocol without a PPS, yet pcscd reports the one it asked for, so every
+    exchange fails (seen with the emulated OZ776). True when that happens."""
+    if reader.vendor_id != O2MICRO_VENDOR_ID or speed is None or not offered:
+        return False
+    if speed.pps_request is None or speed.protocol == offered[0]:
+        return False
+    out.add(
+        Severity.ERROR,
+        "pps-unsupported-reader",
+        f"libccid sends no PPS on O2Micro readers: it leaves the card in its default "
+        f"T={offered[0]} while pcscd reports T={speed.protocol}, so every exchange of an "
+        "application that accepts T=0 and T=1 fails.",
+        f"Applications must ask for T={offered[0]} alone (SCARD_PROTOCOL_T{offered[0]}), or use "
+        "another reader.",
+    )
+    return True
+
+
+def power_up_voltage(reader: ReaderCapabilities) -> str | None:
+    """The voltage libccid first powers a card at in this reader (its default driver options).
+
+    ``auto`` when the reader selects the voltage itself (dwFeatures 0x08) or activates the
+    card by itself (0x04): libccid then sends IccPowerOn with bPowerSelect 0. Otherwise 5 V,
+    else 3 V, else 1.8 V, the first the reader supplies (5 V when bVoltageSupport is empty).
+    None when the reader's voltages or features are unknown.
+    """
+    if reader.features is not None and reader.features & AUTO_VOLTAGE_FEATURES:
+        return "auto"
+    if reader.voltages is None or reader.features is None:
+        return None
+    return _VOLTS[_first_voltage(reader.voltages)]
+
+
+def _first_voltage(voltages: tuple[VoltageClass, ...]) -> VoltageClass:
+    return next((c for c in FIRST_VOLTAGE_ORDER if c in voltages), VoltageClass.A)
+
+
 def _driver_findings(reader: ReaderCapabilities, out: _Collector) -> None:
+    minimum = refused_firmware(reader.vendor_id, reader.product_id, reader.bcd_device)
+    if minimum is not None and reader.bcd_device is not None:
+        out.add(
+            Severity.ERROR,
+            "reader-firmware-refused",
+            f"libccid refuses this reader: its firmware {bcd_text(reader.bcd_device)} is older "
+            f"than {bcd_text(minimum)}, the first release of {reader.usb_id} it trusts (its log "
+            f'says "Firmware ({bcd_text(reader.bcd_device)}) is bogus! please upgrade"); pcscd '
+            "shows no reader.",
+            "Update the reader's firmware or use another reader; at your own risk, libccid "
+            "accepts it with DRIVER_OPTION_USE_BOGUS_FIRMWARE (0x04) in ifdDriverOptions of its "
+            "Info.plist.",
+        )
     if reader.driver_listed is False:
         out.add(
             Severity.WARNING,
@@ -497,22 +579,37 @@ def _driver_findings(reader: ReaderCapabilities, out: _Collector) -> None:
             )
 
 
+def pcscd_protocol(offered: tuple[int, ...]) -> int | None:
+    """The protocol pcscd asks the driver for when the application accepts T=0 and T=1.
+
+    pcsc-lite (1.9.9, ``PHSetProtocol``) tries T=1 first whenever the card offers it, whatever
+    the ATR's order, and T=0 otherwise.
+    """
+    usable = [p for p in offered if p in (0, 1)]
+    if not usable:
+        return None
+    return 1 if 1 in usable else 0
+
+
 def _protocol_findings(
     info: AtrInfo, reader: ReaderCapabilities, out: _Collector
 ) -> tuple[int | None, tuple[int, ...]]:
     """The protocol that will be used and the protocols the card can run."""
     mode = info.specific_mode
     offered = (mode.protocol,) if mode is not None else info.protocols
+    wanted = pcscd_protocol(offered)
     if reader.protocols is None:
         if offered:
+            choice = wanted if wanted is not None else offered[0]
             out.add(
                 Severity.INFO,
                 "negotiated-protocol",
-                f"Protocol: T={offered[0]} (the card's first offer; the reader's protocols are "
-                "unknown).",
+                f"Protocol: T={choice} (pcscd's choice among the card's offers; the reader's "
+                "protocols are unknown).",
                 "Give them with --protocols (e.g. 0,1) to check them.",
             )
-        return (offered[0] if offered else None), offered
+            return choice, offered
+        return None, offered
     common = [p for p in offered if p in reader.protocols]
     if not common:
         why = f" (specific mode, TA2 {_raw_byte(info, 'TA2') or 0:02X})" if mode else ""
@@ -525,7 +622,23 @@ def _protocol_findings(
             "T=0 and T=1.",
         )
         return None, offered
-    protocol = common[0]
+    if wanted is not None and wanted in reader.protocols:
+        protocol = wanted
+    elif offered[0] in reader.protocols:
+        protocol = offered[0]  # the driver refuses pcscd's T=1; the card stays in its default
+    elif reader.exchange_level in (ExchangeLevel.SHORT_APDU, ExchangeLevel.EXTENDED_APDU):
+        protocol = offered[0]  # refused too, kept by pcscd; the reader talks to the card itself
+    else:
+        out.add(
+            Severity.ERROR,
+            "protocol-default-unsupported",
+            f"pcscd asks for T={wanted}, which the reader does not support, and then keeps the "
+            f"card's default T={offered[0]}, which it does not support either: every exchange "
+            f"of an application that accepts T=0 and T=1 fails.",
+            f"Applications must ask for T={common[0]} alone (SCARD_PROTOCOL_T{common[0]}). A "
+            f"reader with {_t(list(offered))} avoids it.",
+        )
+        return None, offered
     if offered[0] not in reader.protocols:
         out.add(
             Severity.WARNING,
@@ -538,11 +651,13 @@ def _protocol_findings(
     others = [p for p in common if p != protocol]
     if len(offered) == 1:
         why = "the card's only protocol"
+    elif protocol == 1 and wanted == 1:
+        why = "pcscd takes T=1 whenever the card offers it and the application accepts both"
     elif protocol == offered[0]:
-        why = "the card's first offer, which pcscd uses when the application accepts both"
+        why = "the card's default; the reader cannot run T=1"
     else:
         why = "the only one the reader shares with the card"
-    extra = f"; {_t(others)} when an application asks for it" if others else ""
+    extra = f"; {_t(others)} when an application asks for it alone" if others else ""
     out.add(
         Severity.INFO,
         "negotiated-protocol",
@@ -573,7 +688,7 @@ def _voltage_findings(info: AtrInfo, reader: ReaderCapabilities, out: _Collector
             f"Use a reader that supplies {_classes(card)}.",
         )
         return
-    auto = reader.features is not None and bool(reader.features & CcidFeature.AUTO_VOLTAGE)
+    auto = reader.features is not None and bool(reader.features & AUTO_VOLTAGE_FEATURES)
     if auto:
         out.add(
             Severity.INFO,
@@ -582,7 +697,7 @@ def _voltage_findings(info: AtrInfo, reader: ReaderCapabilities, out: _Collector
             "Nothing to do.",
         )
         return
-    first = next(c for c in POWER_UP_ORDER if c in reader.voltages)
+    first = _first_voltage(reader.voltages)
     if first not in card:
         out.add(
             Severity.WARNING,
@@ -630,6 +745,28 @@ def _speed_findings(
     speed = next((s for s in speeds if s.protocol == protocol), None)
     if speed is None:
         return speeds, None
+    wanted = pcscd_protocol(offered)
+    if (
+        reader.protocols is not None
+        and wanted is not None
+        and wanted not in reader.protocols
+        and protocol == (offered[0] if offered else None)
+        and (not speed.refused or speed.outcome is SpeedOutcome.PROTOCOL_REFUSED)
+    ):
+        # pcscd asked for T=1, the driver refused it, and pcscd keeps the card's default as
+        # it is: the driver sets nothing (seen with the emulated T=0-only readers).
+        speed = replace(
+            speed,
+            negotiated=False,
+            outcome=SpeedOutcome.DEFAULT,
+            chosen_ta1=DEFAULT_TA1,
+            chosen_rate_bps=speed.default_rate_bps,
+            pps_by=PpsBy.NONE,
+            reason=f"pcscd asks the driver for T={wanted}, which the reader does not support; "
+            f"it then keeps the card's default T={protocol} without PPS or SetParameters, so "
+            f"the card runs at its default speed ({speed.default_rate_bps} bit/s).",
+        )
+        speeds = tuple(speed if s.protocol == protocol else s for s in speeds)
     clock = _mhz(view.default_clock_khz)
     card_ta1 = f"TA1 {ta1:02X}" if ta1 is not None else "the default Fi/Di"
     needed = speed.card_rate_bps

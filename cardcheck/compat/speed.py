@@ -182,6 +182,10 @@ class SpeedPrediction:
     """What SCardConnect gives when the driver refuses the card, if known; else None."""
     assumptions: tuple[str, ...] = field(default=())
     """What the prediction had to assume."""
+    negotiated: bool = True
+    """False when pcscd never has the driver set this protocol up: it asked for T=1, the
+    reader refused it (dwProtocols), and pcscd kept the card's default protocol as it is (no
+    PPS, no SetParameters: the card runs at its default speed)."""
 
     @property
     def refused(self) -> bool:
@@ -208,6 +212,33 @@ class SpeedPrediction:
         card = self.card_rate_bps if self.card_rate_bps is not None else self.default_rate_bps
         return self.chosen_rate_bps != card
 
+    @property
+    def pps_request(self) -> bytes | None:
+        """The PPS request libccid sends (PPSS, PPS0, PPS1 when the speed changes, PCK).
+
+        None when the driver sends none (no change needed, specific mode, or the reader
+        negotiates by itself).
+        """
+        if self.pps_by is not PpsBy.DRIVER or self.refused or not self.negotiated:
+            return None
+        speed = self.outcome in (SpeedOutcome.CARD_SPEED, SpeedOutcome.ADAPTED)
+        request = bytes([0xFF, (0x10 if speed else 0x00) | self.protocol])
+        if speed and self.chosen_ta1 is not None:
+            request += bytes([self.chosen_ta1])
+        check = 0
+        for byte in request:
+            check ^= byte
+        return request + bytes([check])
+
+    @property
+    def sends_set_parameters(self) -> bool:
+        """Whether libccid sends SetParameters (with ``chosen_ta1`` as bmFindexDindex)."""
+        return (
+            self.negotiated
+            and not self.refused
+            and self.outcome is not SpeedOutcome.READER_NEGOTIATES
+        )
+
     def to_json(self) -> dict[str, object]:
         """The ``speed`` object of ``compat --json``."""
         return {
@@ -231,6 +262,9 @@ class SpeedPrediction:
             "reason": self.reason,
             "pcsc_result": self.pcsc_result,
             "assumptions": list(self.assumptions),
+            "pps_request": None if self.pps_request is None else self.pps_request.hex(" ").upper(),
+            "set_parameters": self.sends_set_parameters,
+            "negotiated": self.negotiated,
         }
 
 

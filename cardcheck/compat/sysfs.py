@@ -2,8 +2,11 @@
 
 ``/sys/bus/usb/devices/<bus>-<port...>/descriptors`` is world-readable: the device descriptor
 followed by the raw configuration descriptors, CCID class descriptor included. ``busnum`` and
-``devnum`` beside it match PC/SC's CHANNEL_ID. The root is a parameter so tests can use a tree
-of their own.
+``devnum`` beside it match PC/SC's CHANNEL_ID. Everything is read below one root,
+:data:`SYSFS_ROOT`: on a real machine the kernel's sysfs; under the USB emulation
+(:mod:`cardcheck.testing.usbemu`) umockdev's preload shows the emulated reader's tree at that
+same path, so ``cardcheck check`` runs the same code on both. The functions also take a root of
+their own (hand-made trees in unit tests).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from cardcheck.errors import EnvironmentProblem
 if TYPE_CHECKING:
     from cardcheck.compat.rules import ReaderCapabilities
 
-SYSFS_USB_DEVICES = Path("/sys/bus/usb/devices")
+SYSFS_ROOT = Path("/sys")
+"""Where sysfs is mounted: the one root every sysfs read of cardcheck starts from."""
+SYSFS_USB_DEVICES = SYSFS_ROOT / "bus" / "usb" / "devices"
 """Where Linux lists USB devices."""
 
 USB_CHANNEL = 0x0020
@@ -195,3 +200,42 @@ def capabilities_for_channel_id(
     return ReaderCapabilities.from_descriptor(
         usb, name=name or found[0].product, driver_listed=listed, driver_name=driver_name
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedReader:
+    """A USB CCID reader present in sysfs whose firmware libccid refuses."""
+
+    device: UsbDevice
+    """The USB device."""
+    firmware: int
+    """Its bcdDevice."""
+    minimum: int
+    """The first release libccid accepts for this USB id."""
+
+    def describe(self) -> str:
+        """``SCM SCL010 (04E6:5291) has firmware 1.07; libccid needs 1.12 or later``."""
+        from cardcheck.compat.firmware import bcd_text
+
+        name = self.device.product or "a USB reader"
+        return (
+            f"{name} ({self.device.usb_id}) has firmware {bcd_text(self.firmware)}; libccid "
+            f'needs {bcd_text(self.minimum)} or later and refuses it ("Firmware is bogus")'
+        )
+
+
+def refused_readers(root: Path = SYSFS_USB_DEVICES) -> tuple[RefusedReader, ...]:
+    """USB CCID readers under ``root`` that libccid refuses because of their firmware."""
+    from cardcheck.compat.firmware import refused_firmware
+    from cardcheck.errors import CardcheckError
+
+    found: list[RefusedReader] = []
+    for device in list_devices(root):
+        try:
+            usb = device.ccid_interface()
+        except CardcheckError:
+            continue
+        minimum = refused_firmware(usb.vendor_id, usb.product_id, usb.bcd_device)
+        if minimum is not None and usb.bcd_device is not None:
+            found.append(RefusedReader(device, usb.bcd_device, minimum))
+    return tuple(found)

@@ -124,6 +124,19 @@ class Pcscd:
         deadline = time.monotonic() + 5
         while socket_answers() and time.monotonic() < deadline:
             time.sleep(0.05)
+        self._drop_empty_log()
+
+    def _drop_empty_log(self) -> None:
+        """Remove pcscd's log when it holds nothing (a log with text is kept for reading)."""
+        log = self.log_path
+        if log is None:
+            return
+        try:
+            if log.stat().st_size == 0:
+                log.unlink()
+                self.log_path = None
+        except OSError:
+            pass
 
     def restart(self) -> None:
         """Stop pcscd (only if started here) and start it again."""

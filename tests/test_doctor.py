@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from doctor_tree import DATA, Tree, installed_ids, reader, readers
 
+from cardcheck.compat.firmware import BOGUS_FIRMWARE
 from cardcheck.doctor.collect import collect
 from cardcheck.doctor.diagnose import diagnose
 from cardcheck.doctor.drivers import (
-    BOGUS_FIRMWARE,
     firmware_floor,
     parse_supported_readers,
 )

@@ -7,13 +7,13 @@ lists every code.
 
 from __future__ import annotations
 
+from cardcheck.compat.firmware import bcd_text
 from cardcheck.doctor.drivers import (
     LIBCCID_BUNDLE,
     OPTION_USE_BOGUS_FIRMWARE,
     YUBICO_VENDOR,
     YUBIKEY_WITHOUT_CCID,
     DriverBundle,
-    bcd_text,
     firmware_floor,
 )
 from cardcheck.doctor.facts import Facts

@@ -13,6 +13,7 @@ import plistlib
 import re
 from dataclasses import dataclass
 
+from cardcheck.compat.firmware import BOGUS_FIRMWARE
 from cardcheck.doctor.host import Host
 
 LIBCCID_BUNDLE = "ifd-ccid.bundle"
@@ -20,27 +21,6 @@ LIBCCID_BUNDLE = "ifd-ccid.bundle"
 OPTION_USE_BOGUS_FIRMWARE = 0x04
 """ifdDriverOptions bit that makes libccid accept firmware it calls bogus."""
 
-BOGUS_FIRMWARE: dict[tuple[int, int], int] = {
-    (0x04E6, 0xE001): 0x0516,
-    (0x04E6, 0x5111): 0x0620,
-    (0x04E6, 0xE003): 0x0510,
-    (0x0D46, 0x3001): 0x0037,
-    (0x0D46, 0x3002): 0x0037,
-    (0x09C3, 0x0008): 0x0203,
-    (0x0DC3, 0x1004): 0x0502,
-    (0x0DC3, 0x1102): 0x0607,
-    (0x058F, 0x9520): 0x0102,
-    (0x072F, 0x2200): 0x0206,
-    (0x08C3, 0x0402): 0x5000,
-    (0x08C3, 0x0401): 0x5000,
-    (0x0B0C, 0x0050): 0x0101,
-    (0x0DC3, 0x0900): 0x0200,
-    (0x03F0, 0x0036): 0x0124,
-    (0x062D, 0x0001): 0x0102,
-    (0x04E6, 0x5291): 0x0112,
-}
-"""libccid 1.5.2's firmware floor per USB id: a bcdDevice below it is refused as bogus
-(unless ifdDriverOptions has 0x04). Checked against the installed libccid by the tests."""
 
 YUBICO_VENDOR = 0x1050
 """Yubico's USB vendor id."""
@@ -185,8 +165,3 @@ def load_supported_readers(
 def firmware_floor(vendor_id: int, product_id: int) -> int | None:
     """The bcdDevice below which libccid refuses this reader; None when it has no floor."""
     return BOGUS_FIRMWARE.get((vendor_id, product_id))
-
-
-def bcd_text(value: int) -> str:
-    """``0x0206`` -> ``2.06``."""
-    return f"{value >> 8:X}.{value & 0xFF:02X}"

@@ -208,9 +208,9 @@ PROBE_ATR = bytes.fromhex("3B058073C82113")
 def _card_probe(emu: EmulatedReader, client: _Client) -> str | None:
     """None when a plain card shows up in the reader; else why not (an emulation gap)."""
     emu.insert(PROBE_ATR)
-    seen = client.ask("wait card 10")
+    seen = client.ask("wait card 30")  # generous: a loaded machine is slow, a working one quick
     emu.remove()
-    client.ask("wait empty 10")
+    client.ask("wait empty 30")
     if seen.get("ok"):
         emu.clear_log()
         return None
@@ -233,7 +233,7 @@ def bogus_firmware_logged(emu: EmulatedReader) -> bool:
 
 
 def run_reader(
-    key: str, cases: Iterable[AtrCase], *, timeout: float = 30.0, listing_timeout: float = 15.0
+    key: str, cases: Iterable[AtrCase], *, timeout: float = 30.0, listing_timeout: float = 30.0
 ) -> Iterator[CaseResult]:
     """Every case on one emulated reader (one pcscd for all of them)."""
     spec = load_reader(key)

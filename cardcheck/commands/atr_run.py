@@ -110,10 +110,6 @@ def inputs_from_lines(
         yield AtrInput(text, number, decode_atr(data), None)
 
 
-_QUICK_INIT_LINES = 100
-"""From this many lines on, the decoder's values get their quicker __init__ (about 2 ms)."""
-
-
 def open_db(db_path: Path | None) -> Database:
     """The ATR database of the chain; skipped files are reported on stderr."""
     from cardcheck.db import open_database
@@ -156,10 +152,6 @@ def run_atr(
     # An unreadable file (exit 2) and a missing ATR list (exit 3) also stop before any output.
     lines = read_lines(file) if file is not None else []
     database = open_db(db_path) if use_db else None
-    if len(lines) >= _QUICK_INIT_LINES:
-        from cardcheck.values import install_quick_inits
-
-        install_quick_inits()
 
     if json_output:
         write = sys.stdout.write

@@ -9,10 +9,10 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from cardcheck.errors import ExitCode, InputError
+from cardcheck.values import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
@@ -28,8 +28,7 @@ DEFAULT_CLOCK_MHZ = 3.5712
 """The clock most readers drive (9600 bit/s at 372/1)."""
 
 
-@dataclass(frozen=True, slots=True)
-class AtrInput:
+class AtrInput(Value):
     """One ATR to decode, or one input line that could not be read as an ATR."""
 
     text: str

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from cardcheck import clispec
 from cardcheck.errors import CardcheckError, ExitCode
 from cardcheck.render.error import report_error
 
@@ -43,10 +44,31 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         metavar="PATH",
-        help="ATR list to identify cards with (default: the chain, see cardcheck db info).",
+        help=clispec.DB_HELP,
     ),
 ]
 """The ``--db PATH`` option shared by the commands that identify cards."""
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(clispec.version_text(), nl=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            *clispec.VERSION.flags,
+            help=clispec.VERSION.help,
+            is_eager=True,
+            callback=_show_version,
+        ),
+    ] = False,
+) -> None:
+    """Smart-card reader diagnostics (the app's help above is what is shown)."""
 
 
 def _register_commands() -> None:

@@ -1,123 +1,118 @@
-"""A start-up fast path for the most common call, ``cardcheck atr ATR... [--json]``.
+"""Start-up without typer for ``cardcheck --version`` and the plain forms of ``cardcheck atr``.
 
-Importing typer (and through it its click core) costs more than decoding and identifying an
-ATR. For the plain forms of ``cardcheck atr`` this module reads the few options itself and
-calls the same :func:`~cardcheck.commands.atr_run.run_atr` as the typer command. Anything
-it does not fully understand (help, an unknown option, a bad value) goes to typer, which
-then gives the usual usage message. Set ``CARDCHECK_NO_FASTPATH=1`` to always use typer.
+Importing typer (its click core with :mod:`inspect`, :mod:`typing`, :mod:`subprocess`, ...)
+costs more than decoding and identifying an ATR. These calls are read here against the same
+declarations the typer command is made from (:mod:`cardcheck.clispec`), and run the same
+:func:`~cardcheck.commands.atr_run.run_atr`. Anything not fully understood (help, an unknown
+option, a value out of its limits) goes to typer, which gives the usual usage message. Set
+``CARDCHECK_NO_FASTPATH=1`` to always use typer.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import types
-from collections.abc import Sequence
-from pathlib import Path
 
-_VALUE_OPTIONS = {
-    "--db": "db",
-    "--file": "file",
-    "-f": "file",
-    "--clock": "clock",
-    "--jobs": "jobs",
-}
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cardcheck.clispec import Option
 
 
-def _parse(argv: Sequence[str]) -> dict[str, object] | None:
-    """The options of a plain ``atr`` call, or None to leave it to typer."""
-    opts: dict[str, object] = {"parts": [], "json": False, "no_db": False}
-    parts: list[str] = []
-    i = 1
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--json":
-            opts["json"] = True
-        elif arg == "--no-db":
-            opts["no_db"] = True
-        elif arg in _VALUE_OPTIONS:
-            if i + 1 >= len(argv):
+def parse_options(options: Sequence[Option], argv: Sequence[str]) -> dict[str, object] | None:
+    """``argv`` read against ``options``: each option's value by its name and the other
+    arguments under ``"arguments"``; None for anything typer should look at (an unknown option,
+    a missing value, a value that is not a number or is out of its limits)."""
+    by_flag = {flag: option for option in options for flag in option.flags}
+    values: dict[str, object] = {
+        option.name: False if option.kind == "flag" else None for option in options
+    }
+    arguments: list[str] = []
+    items = iter(argv)
+    for arg in items:
+        option = by_flag.get(arg)
+        value: str | None = None
+        if option is None and arg.startswith("--") and "=" in arg:
+            flag, value = arg.split("=", 1)
+            option = by_flag.get(flag)
+            if option is None or option.kind == "flag":
                 return None
-            opts[_VALUE_OPTIONS[arg]] = argv[i + 1]
-            i += 1
-        elif arg.startswith("--") and "=" in arg and arg.split("=", 1)[0] in _VALUE_OPTIONS:
-            name, value = arg.split("=", 1)
-            opts[_VALUE_OPTIONS[name]] = value
-        elif arg.startswith("-"):
+        if option is None:
+            if arg.startswith("-") and arg != "-":
+                return None
+            arguments.append(arg)
+            continue
+        if option.kind == "flag":
+            values[option.name] = True
+            continue
+        if value is None:
+            value = next(items, None)
+            if value is None:
+                return None
+        converted = _convert(option, value)
+        if converted is None:
             return None
-        else:
-            parts.append(arg)
-        i += 1
-    opts["parts"] = parts
-    if not parts and "file" not in opts:
+        values[option.name] = converted
+    values["arguments"] = arguments
+    return values
+
+
+def _convert(option: Option, text: str) -> object | None:
+    if option.kind == "str":
+        return text
+    if option.kind == "path":
+        from pathlib import Path
+
+        return Path(text)
+    number: float
+    try:
+        number = int(text) if option.kind == "int" else float(text)
+    except ValueError:
         return None
-    return opts
-
-
-def defer_import(name: str) -> None:
-    """Put a stand-in for the top-level module ``name`` into :data:`sys.modules` that imports
-    the real module the first time one of its attributes is used, and hands over to it.
-
-    :mod:`dataclasses` imports :mod:`inspect` (about 7 ms with what it pulls in: a seventh of a
-    one-ATR call) but uses it only for a class without a docstring, and cardcheck's classes all
-    have one. Nothing changes for code that does use the module: the stand-in loads it, puts
-    it in its place and passes every attribute lookup on (``tests/test_fastpath.py``).
-    """
-    if name in sys.modules:
-        return
-
-    class Deferred(types.ModuleType):
-        def __getattr__(self, attribute: str) -> object:
-            module = sys.modules.get(name)
-            if module is None or module is self:
-                sys.modules.pop(name, None)
-                module = __import__(name)
-            return getattr(module, attribute)
-
-    sys.modules[name] = Deferred(name)
+    if number != number:  # NaN: not a number at all
+        return None
+    if option.low is not None and number < option.low:
+        return None
+    if option.high is not None and number > option.high:
+        return None
+    return number
 
 
 def try_fast(argv: Sequence[str]) -> int | None:
-    """Run ``argv`` if it is a plain ``atr`` call and return its exit code; else None."""
-    if not argv or argv[0] != "atr" or os.environ.get("CARDCHECK_NO_FASTPATH"):
+    """Run ``argv`` if it is ``--version`` or a plain ``atr`` call and return its exit code;
+    None when typer should run it."""
+    if not argv or os.environ.get("CARDCHECK_NO_FASTPATH"):
         return None
-    opts = _parse(argv)
+    from cardcheck import clispec
+
+    if list(argv) == list(clispec.VERSION.flags[:1]):
+        sys.stdout.write(clispec.version_text())
+        return 0
+    if argv[0] != "atr":
+        return None
+    opts = parse_options(clispec.ATR_OPTIONS, argv[1:])
     if opts is None:
         return None
-    defer_import("inspect")
-
-    clock: float | None = None
-    if "clock" in opts:
-        try:
-            clock = float(str(opts["clock"]))
-        except ValueError:
-            return None
-        if not 0.001 <= clock <= 1000.0:
-            return None
-
-    jobs: int | None = None
-    if "jobs" in opts:
-        text = str(opts["jobs"])
-        if not text.isdigit() or int(text) < 1:
-            return None
-        jobs = int(text)
+    parts = opts["arguments"]
+    assert isinstance(parts, list)
+    if not parts and opts["file"] is None:
+        return None  # typer says what is missing
 
     from cardcheck.commands.atr_run import run_atr
     from cardcheck.errors import CardcheckError
     from cardcheck.render.error import report_error
 
-    parts = opts["parts"]
-    assert isinstance(parts, list)
-    db = opts.get("db")
     try:
         return run_atr(
             parts,
-            None if "file" not in opts else str(opts["file"]),
-            json_output=bool(opts["json"]),
-            clock_mhz=clock,
-            db_path=None if db is None else Path(str(db)),
+            opts["file"],  # type: ignore[arg-type]
+            json_output=bool(opts["json_output"]),
+            clock_mhz=opts["clock"],  # type: ignore[arg-type]
+            db_path=opts["db"],  # type: ignore[arg-type]
             use_db=not opts["no_db"],
-            jobs=jobs,
+            jobs=opts["jobs"],  # type: ignore[arg-type]
         )
     except CardcheckError as err:
         report_error(err)

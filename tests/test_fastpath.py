@@ -74,28 +74,51 @@ def test_help_and_bad_options_go_to_typer() -> None:
     assert "clock" in bad.stderr.lower()
 
 
-def test_one_atr_does_not_load_inspect_and_the_stand_in_hands_over() -> None:
-    code = (
-        "import sys, json\n"
-        "from cardcheck.fastpath import try_fast\n"
-        "code = try_fast(['atr', '3B 02 14 50', '--no-db', '--json'])\n"
-        "deferred = type(sys.modules['inspect']).__name__\n"
-        "import inspect\n"
-        "from inspect import signature\n"
-        "real = sys.modules['inspect']\n"
-        "print(json.dumps([code, deferred, type(real).__name__, real.__file__ is not None,\n"
-        "    str(signature(lambda a, b=2: a)), inspect.isfunction(print)]))\n"
+def test_version_without_and_with_typer() -> None:
+    fast = run(["--version"], fast=True)
+    slow = run(["--version"], fast=False)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    import json
-
-    last = proc.stdout.splitlines()[-1]
-    assert json.loads(last) == [0, "Deferred", "module", True, "(a, b=2)", False]
+    assert fast.stdout.startswith("cardcheck ")
 
 
-def test_defer_import_leaves_a_loaded_module_alone() -> None:
-    from cardcheck.fastpath import defer_import
+def test_typer_command_is_made_from_the_declarations() -> None:
+    """The flags, metavars, help and limits of `atr` come from cardcheck.clispec only."""
+    import typer.main
 
-    before = sys.modules["os"]
-    defer_import("os")
-    assert sys.modules["os"] is before
+    from cardcheck.cli import app
+    from cardcheck.clispec import ATR_OPTIONS
+
+    group = typer.main.get_command(app)
+    command = group.commands["atr"]  # type: ignore[attr-defined]
+    params = {p.name: p for p in command.params}
+    for option in ATR_OPTIONS:
+        param = params[option.name]
+        assert tuple(param.opts) + tuple(param.secondary_opts) == option.flags
+        assert param.help == option.help
+        assert param.metavar == option.metavar
+
+
+def test_parse_options_leaves_doubtful_input_to_typer() -> None:
+    from cardcheck.clispec import ATR_OPTIONS
+    from cardcheck.fastpath import parse_options
+
+    good = parse_options(ATR_OPTIONS, ["3B", "--clock=4", "--jobs", "2", "-f", "-", "--json"])
+    assert good is not None
+    assert (good["clock"], good["jobs"], good["file"], good["json_output"]) == (4.0, 2, "-", True)
+    assert good["arguments"] == ["3B"]
+    for bad in (
+        ["3B", "--clock"],
+        ["3B", "--clock", "nan"],
+        ["3B", "--clock", "inf"],
+        ["3B", "--clock", "0"],
+        ["3B", "--jobs", "0"],
+        ["3B", "--jobs", "1.5"],
+        ["3B", "--json=yes"],
+        ["3B", "--unknown"],
+        ["3B", "-x"],
+    ):
+        assert parse_options(ATR_OPTIONS, bad) is None, bad

@@ -1,73 +1,45 @@
 """`cardcheck atr`: decode, explain and identify ATRs given on the command line or in a file.
 
-Only typer is imported here; the work is done by :func:`cardcheck.commands.atr_run.run_atr`,
-which the start-up fast path (:mod:`cardcheck.fastpath`) calls too.
+The command's options are made from their one declaration in :mod:`cardcheck.clispec`, which
+the start-up path (:mod:`cardcheck.fastpath`) reads too; the work is done by
+:func:`cardcheck.commands.atr_run.run_atr`, which both call.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-from cardcheck.cli import DbOption, app
-from cardcheck.commands.atr_run import DEFAULT_CLOCK_MHZ, run_atr
+from cardcheck.cli import app
+from cardcheck.clispec import ATR_ARGUMENT_HELP, ATR_ARGUMENT_METAVAR, ATR_OPTIONS, Option
+from cardcheck.commands.atr_run import run_atr
+
+_TYPES: dict[str, Any] = {"flag": bool, "str": str | None, "path": Path | None}
+_TYPES.update({"float": float | None, "int": int | None})
 
 
-@app.command()
-def atr(
-    ctx: typer.Context,
-    atr: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="ATR...",
-            help="The ATR in hex, e.g. 3B 02 14 50 (spaces, colons or no separators).",
-            show_default=False,
-        ),
-    ] = None,
-    file: Annotated[
-        str | None,
-        typer.Option(
-            "--file",
-            "-f",
-            metavar="PATH|-",
-            help="Read ATRs from a file, one per line (# comments, blank lines skipped); "
-            "- for standard input.",
-        ),
-    ] = None,
-    json_output: Annotated[
-        bool,
-        typer.Option("--json", help="One JSON object per ATR, one per line (JSON Lines)."),
-    ] = False,
-    clock: Annotated[
-        float | None,
-        typer.Option(
-            "--clock",
-            metavar="MHz",
-            min=0.001,
-            max=1000.0,
-            help="Reader clock for the timing section, in MHz [default: "
-            f"{DEFAULT_CLOCK_MHZ}]; with --json, a timing key at that clock.",
-            show_default=False,
-        ),
-    ] = None,
-    db: DbOption = None,
-    no_db: Annotated[
-        bool,
-        typer.Option("--no-db", help="Decode only: do not identify the card."),
-    ] = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            metavar="N",
-            min=1,
-            help="Processes for a long --file with --json [default: one per core, "
-            "for at least 1500 lines each]. The output is the same.",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
+def _parameter(option: Option) -> inspect.Parameter:
+    """The typer parameter of one declared option."""
+    info = typer.Option(
+        *option.flags,
+        metavar=option.metavar,
+        help=option.help,
+        min=option.low,
+        max=option.high,
+        show_default=False,
+    )
+    return inspect.Parameter(
+        option.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=False if option.kind == "flag" else None,
+        annotation=Annotated[_TYPES[option.kind], info],
+    )
+
+
+def atr(ctx: typer.Context, atr: list[str] | None, **options: Any) -> None:
     """Decode an ATR: structure, protocols, speed and timing, historical bytes, problems,
     and which card it is (public ATR list and your local additions).
 
@@ -75,16 +47,38 @@ def atr(
     2 text that is not hex on the command line, or an unreadable file; 3 no ATR list
     (use --no-db, install pcsc-tools or run cardcheck db update).
     """
-    if not atr and file is None:
+    if not atr and options["file"] is None:
         ctx.fail("Missing argument 'ATR...': give an ATR, or --file PATH.")
     code = run_atr(
         atr,
-        file,
-        json_output=json_output,
-        clock_mhz=clock,
-        db_path=db,
-        use_db=not no_db,
-        jobs=jobs,
+        options["file"],
+        json_output=options["json_output"],
+        clock_mhz=options["clock"],
+        db_path=options["db"],
+        use_db=not options["no_db"],
+        jobs=options["jobs"],
     )
     if code:
         raise typer.Exit(code)
+
+
+_ARGUMENT = typer.Argument(metavar=ATR_ARGUMENT_METAVAR, help=ATR_ARGUMENT_HELP, show_default=False)
+setattr(  # noqa: B010 (typer reads the parameters from the signature)
+    atr,
+    "__signature__",
+    inspect.Signature(
+        [
+            inspect.Parameter(
+                "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+            ),
+            inspect.Parameter(
+                "atr",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=None,
+                annotation=Annotated[list[str] | None, _ARGUMENT],
+            ),
+            *map(_parameter, ATR_OPTIONS),
+        ]
+    ),
+)
+app.command()(atr)

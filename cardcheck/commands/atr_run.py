@@ -194,14 +194,15 @@ def _print_json(
     from json.encoder import encode_basestring as quote
 
     from cardcheck.atr.jsonout import atr_json_text, input_error_json
-    from cardcheck.db.index import atr_text
-    from cardcheck.db.model import MatchSource
 
     # For each source of entries (the list, then the local additions, as Database.identify
     # orders them): entry number -> the text of json.dumps(match.to_json(), ensure_ascii=False)
     # for the Match that Database.identify would give for that entry, made when first needed.
     sources: list[tuple[ListIndex, str, dict[int, str]]] = []
     if database is not None:
+        from cardcheck.db.index import atr_text
+        from cardcheck.db.model import MatchSource
+
         sources.append((database.index, quote(MatchSource.LIST._value_), {}))
         if database.local_index is not None:
             sources.append((database.local_index, quote(MatchSource.LOCAL._value_), {}))

@@ -1,0 +1,123 @@
+"""Heavy modules are imported only by the commands that use them (issue 11).
+
+Each case runs cardcheck's entry point in a fresh interpreter and lists the modules loaded at
+the end: a module that should not be there is an import at the wrong boundary (a renderer, a
+framework or a driver pulled in before it is needed). No timings: what is loaded is the cause.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "smartcard_list.latest.txt"
+ATR = [
+    "3B",
+    "F8",
+    "13",
+    "00",
+    "00",
+    "81",
+    "31",
+    "FE",
+    "15",
+    "59",
+    "75",
+    "62",
+    "69",
+    "6B",
+    "65",
+    "79",
+    "34",
+    "D4",
+]
+
+PROBE = """
+import io, json, sys
+sys.argv = ["cardcheck", *json.loads(sys.argv[1])]
+out = sys.stdout
+sys.stdout = io.StringIO()
+from cardcheck.__main__ import main
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+sys.stdout = out
+print(json.dumps([code, sorted(sys.modules)]))
+"""
+
+
+def loaded(args: list[str], tmp_path: Path) -> tuple[int, set[str]]:
+    env = dict(
+        os.environ,
+        NO_COLOR="1",
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        CARDCHECK_DB=str(LIST),
+    )
+    env.pop("CARDCHECK_NO_FASTPATH", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    code, modules = json.loads(proc.stdout.splitlines()[-1])
+    return code, set(modules)
+
+
+def top(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+HEAVY = {"typer", "rich", "smartcard", "inspect", "dataclasses", "typing", "ast", "tokenize"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["atr", *ATR, "--json"], ["atr", *ATR, "--json", "--no-db"]],
+    ids=["--version", "atr --json", "atr --json --no-db"],
+)
+def test_light_paths_load_no_framework_renderer_or_driver(args: list[str], tmp_path: Path) -> None:
+    code, modules = loaded(args, tmp_path)
+    assert code == 0
+    assert not HEAVY & top(modules), sorted(HEAVY & top(modules))
+    assert "cardcheck.cli" not in modules
+
+
+def test_version_loads_neither_decoder_nor_database(tmp_path: Path) -> None:
+    _, modules = loaded(["--version"], tmp_path)
+    assert not {m for m in modules if m.startswith(("cardcheck.atr", "cardcheck.db"))}
+
+
+def test_no_db_does_not_open_the_database(tmp_path: Path) -> None:
+    _, modules = loaded(["atr", *ATR, "--json", "--no-db"], tmp_path)
+    assert not {m for m in modules if m.startswith("cardcheck.db.")} - {"cardcheck.db.index"}
+    assert "cardcheck.db.sources" not in modules
+
+
+def test_human_view_draws_with_rich_but_loads_no_typer_or_pyscard(tmp_path: Path) -> None:
+    code, modules = loaded(["atr", *ATR], tmp_path)
+    assert code == 0
+    assert "rich.table" in modules  # the structure is a table
+    assert not {"typer", "smartcard"} & top(modules)
+
+
+def test_help_goes_through_typer_without_rich_or_pyscard(tmp_path: Path) -> None:
+    code, modules = loaded(["atr", "--help"], tmp_path)
+    assert code == 0
+    assert "typer" in modules
+    assert not {"rich", "smartcard"} & top(modules), sorted({"rich", "smartcard"} & top(modules))
+    assert not {m for m in modules if m.startswith(("cardcheck.atr.", "cardcheck.db."))}
+
+
+def test_offline_commands_do_not_load_pyscard(tmp_path: Path) -> None:
+    for args in (["compat", *ATR, "--clock", "4"], ["db", "info"], ["--help"]):
+        _, modules = loaded(args, tmp_path)
+        assert "smartcard" not in top(modules), args

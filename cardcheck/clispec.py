@@ -1,22 +1,25 @@
-"""The options of ``cardcheck atr`` and ``cardcheck --version``, declared once.
+"""Every command of cardcheck, its arguments, options and help, declared once.
 
-Both the typer command (:mod:`cardcheck.commands.atr`, :mod:`cardcheck.cli`) and the start-up
-path that runs the plain forms without importing typer (:mod:`cardcheck.fastpath`) are made from
-these declarations: the flags, metavars, help texts, value types and limits exist only here.
-Pure and import-light.
+Three things are made from these declarations and from nothing else: the typer commands
+(:mod:`cardcheck.cli`, used for usage errors and anything else the light path hands over), the
+typer-free start-up path (:mod:`cardcheck.fastpath`) that runs the plain forms, and the help
+text both print (:mod:`cardcheck.helptext`). A command's work is done by a typer-free function
+(``target``) that both paths call with the declared names as keywords.
+
+Numbers given to an option are checked by :func:`number_problem` on both paths (NaN, infinities
+and values out of the declared limits are usage errors, exit 2). Pure and import-light.
 """
 
 from __future__ import annotations
 
-from cardcheck.commands.atr_run import DEFAULT_CLOCK_MHZ
 from cardcheck.values import Value
 
-DB_HELP = "ATR list to identify cards with (default: the chain, see cardcheck db info)."
-"""Help of the ``--db PATH`` option of every command that identifies cards."""
+DEFAULT_CLOCK_MHZ = 3.5712
+"""The clock most readers drive (9600 bit/s at 372/1); ``atr --clock`` when not given."""
 
 
 class Option(Value):
-    """One option: its parameter name, flags, kind of value, metavar, help and limits."""
+    """One option: its parameter name, flags, kind of value, metavar, help, default and limits."""
 
     name: str
     """The parameter's name (the keyword of the command function)."""
@@ -32,53 +35,394 @@ class Option(Value):
     """The smallest value allowed (numbers), None for no limit."""
     high: float | None = None
     """The largest value allowed (numbers), None for no limit."""
+    default: object = None
+    """The value when the option is not given (False for a flag); shown in the help unless
+    None or False."""
 
 
-ATR_ARGUMENT_METAVAR = "ATR..."
-ATR_ARGUMENT_HELP = "The ATR in hex, e.g. 3B 02 14 50 (spaces, colons or no separators)."
+class Argument(Value):
+    """A positional argument: one value, or all the remaining ones (``many``)."""
 
-ATR_OPTIONS: tuple[Option, ...] = (
-    Option(
-        "file",
-        ("--file", "-f"),
-        "str",
-        "PATH|-",
-        "Read ATRs from a file, one per line (# comments, blank lines skipped); "
-        "- for standard input.",
-    ),
-    Option(
-        "json_output",
-        ("--json",),
-        "flag",
-        None,
-        "One JSON object per ATR, one per line (JSON Lines).",
-    ),
-    Option(
-        "clock",
-        ("--clock",),
-        "float",
-        "MHz",
-        "Reader clock for the timing section, in MHz [default: "
-        f"{DEFAULT_CLOCK_MHZ}]; with --json, a timing key at that clock.",
-        low=0.001,
-        high=1000.0,
-    ),
-    Option("db", ("--db",), "path", "PATH", DB_HELP),
-    Option("no_db", ("--no-db",), "flag", None, "Decode only: do not identify the card."),
-    Option(
-        "jobs",
-        ("--jobs",),
-        "int",
-        "N",
-        "Processes for a long --file with --json [default: one per core, "
-        "for at least 1500 lines each]. The output is the same.",
-        low=1,
-    ),
+    name: str
+    """The parameter's name."""
+    metavar: str
+    """Shown in the usage line and the help."""
+    help: str
+    """The help text."""
+    many: bool = False
+    """True: every remaining argument, as a list (None when there is none)."""
+    required: bool = False
+    """Always needed (shown as ``[required]``; typer reports it missing)."""
+    missing: str | None = None
+    """For an argument that is not ``required``: the usage error when it is not given and
+    ``unless`` is not given either."""
+    unless: str | None = None
+    """The option that can stand in for this argument (``atr --file``)."""
+
+
+class Command(Value):
+    """A command: its words after ``cardcheck``, help, arguments, options and the function run."""
+
+    path: tuple[str, ...]
+    """``("db", "search")``."""
+    help: str
+    """The help: paragraphs separated by blank lines, the first is the summary."""
+    arguments: tuple[Argument, ...]
+    options: tuple[Option, ...]
+    target: str
+    """``module:function`` of the typer-free function doing the work, called with the declared
+    names as keywords; it returns the exit code (None for 0)."""
+
+
+class Group(Value):
+    """``cardcheck`` itself or ``cardcheck db``: a help and its commands."""
+
+    path: tuple[str, ...]
+    help: str
+    options: tuple[Option, ...]
+    commands: tuple[Command | Group, ...]
+
+
+HELP = Option("help", ("-h", "--help"), "flag", None, "Show this message and exit.", default=False)
+"""The help option of every command and group."""
+
+
+def number_problem(option: Option, value: float) -> str | None:
+    """What is wrong with the number ``value`` given to ``option``, or None.
+
+    The one check of numeric options on both paths (the typer path calls it from the option's
+    callback); NaN and infinities are never a count, a clock or a duration.
+    """
+    if value != value:
+        return f"{value} is not a number."
+    if value in (float("inf"), float("-inf")):
+        return f"{value} is not a finite number."
+    low, high = option.low, option.high
+    if (low is not None and value < low) or (high is not None and value > high):
+        return f"{value} is not in the range {value_range(option)}."
+    return None
+
+
+def value_range(option: Option) -> str | None:
+    """``0.001<=x<=1000.0``, ``x>=1``: the limits of a numeric option as the help shows them."""
+    number = int if option.kind == "int" else float
+    low = None if option.low is None else number(option.low)
+    high = None if option.high is None else number(option.high)
+    if low is not None and high is not None:
+        return f"{low}<=x<={high}"
+    if low is not None:
+        return f"x>={low}"
+    if high is not None:
+        return f"x<={high}"
+    return None
+
+
+def _json(help: str) -> Option:
+    return Option("json_output", ("--json",), "flag", None, help, default=False)
+
+
+DB_HELP = "ATR list to identify cards with (default: the chain, see cardcheck db info)."
+"""Help of the ``--db PATH`` option of every command that identifies cards."""
+
+DB = Option("db", ("--db",), "path", "PATH", DB_HELP)
+"""``--db PATH`` of the commands that identify cards."""
+
+LIST_DB = Option(
+    "db",
+    ("--db",),
+    "path",
+    "PATH",
+    "Use this smartcard_list.txt instead of looking along the chain (also: CARDCHECK_DB).",
 )
-"""The options of ``cardcheck atr``, in the order of its help."""
+"""``--db PATH`` of ``cardcheck db info|search``."""
 
-VERSION = Option("version", ("--version",), "flag", None, "Show cardcheck's version and exit.")
+ATR = Command(
+    ("atr",),
+    "Decode an ATR: structure, protocols, speed and timing, historical bytes, problems, and "
+    "which card it is (public ATR list and your local additions).\n\n"
+    "Exit codes: 0 every ATR is valid; 1 an ATR has an error, or a --file line is not hex; "
+    "2 text that is not hex on the command line, or an unreadable file; 3 no ATR list "
+    "(use --no-db, install pcsc-tools or run cardcheck db update).",
+    (
+        Argument(
+            "atr",
+            "ATR...",
+            "The ATR in hex, e.g. 3B 02 14 50 (spaces, colons or no separators).",
+            many=True,
+            missing="Missing argument 'ATR...': give an ATR, or --file PATH.",
+            unless="file",
+        ),
+    ),
+    (
+        Option(
+            "file",
+            ("--file", "-f"),
+            "str",
+            "PATH|-",
+            "Read ATRs from a file, one per line (# comments, blank lines skipped); "
+            "- for standard input.",
+        ),
+        _json("One JSON object per ATR, one per line (JSON Lines)."),
+        Option(
+            "clock",
+            ("--clock",),
+            "float",
+            "MHz",
+            "Reader clock for the timing section, in MHz [default: "
+            f"{DEFAULT_CLOCK_MHZ}]; with --json, a timing key at that clock.",
+            low=0.001,
+            high=1000.0,
+        ),
+        DB,
+        Option(
+            "no_db",
+            ("--no-db",),
+            "flag",
+            None,
+            "Decode only: do not identify the card.",
+            default=False,
+        ),
+        Option(
+            "jobs",
+            ("--jobs",),
+            "int",
+            "N",
+            "Processes for a long --file with --json [default: one per core, "
+            "for at least 1500 lines each]. The output is the same.",
+            low=1,
+        ),
+    ),
+    "cardcheck.commands.atr:atr",
+)
+
+COMPAT = Command(
+    ("compat",),
+    "Will this card work in that reader? Protocol, voltage, speed and clock, offline.\n\n"
+    "Predicts what pcscd and libccid will negotiate (who does the PPS, the bit rate, the "
+    "protocol) and says what to change when it will not work.\n\n"
+    "Exit codes: 0 pass or warn; 1 fail; 2 bad ATR, unreadable or bad descriptor file, or no "
+    "reader given.",
+    (
+        Argument(
+            "atr",
+            "ATR...",
+            "The card's ATR in hex, e.g. 3B 95 96 80 B1 FE 55 1F C7 47 72 61 63 65 13.",
+            many=True,
+            missing="Missing argument 'ATR...': give the card's ATR in hex.",
+        ),
+    ),
+    (
+        Option(
+            "descriptor",
+            ("--descriptor", "-d"),
+            "str",
+            "FILE",
+            "The reader's 54-byte CCID class descriptor (binary or hex text), or a whole "
+            "USB descriptor blob such as sysfs `descriptors`; - for standard input.",
+        ),
+        Option(
+            "clock",
+            ("--clock",),
+            "float",
+            "MHz",
+            "The reader's card clock in MHz (overrides the descriptor).",
+            low=0.001,
+            high=1000.0,
+        ),
+        Option(
+            "max_rate",
+            ("--max-rate",),
+            "int",
+            "BPS",
+            "The reader's maximum data rate in bit/s (overrides the descriptor).",
+            low=1,
+            high=0xFFFFFFFF,
+        ),
+        Option(
+            "voltages",
+            ("--voltages",),
+            "str",
+            "5,3,1.8",
+            "Voltages the reader supplies (overrides the descriptor).",
+        ),
+        Option(
+            "protocols",
+            ("--protocols",),
+            "str",
+            "0,1",
+            "Protocols the reader supports (overrides the descriptor).",
+        ),
+        _json("One JSON object: verdict, findings, reader, speed."),
+    ),
+    "cardcheck.commands.compat:compat",
+)
+
+READERS = Command(
+    ("readers",),
+    "List the smart-card readers, their state, and the card in each (ATR, protocol, "
+    "identity).\n\n"
+    "Reads states without disturbing other programs: it connects in shared mode only, and not "
+    "at all to a card another program holds exclusively. Exit 3 when the PC/SC service is not "
+    "running or sees no reader.",
+    (),
+    (_json('Print JSON: {"readers": [...]} (documented keys).'), DB),
+    "cardcheck.commands.readers:readers",
+)
+
+WATCH = Command(
+    ("watch",),
+    "Watch readers: first the current state of each, then every insertion, removal, mute "
+    "card, use by a program, and reader plugged in or out, as it happens.\n\n"
+    "Each event has an ISO 8601 time stamp with milliseconds. Ctrl-C ends it (exit 0); "
+    "--timeout and --count end it for scripts. Exit 3 when the PC/SC service is not running.",
+    (),
+    (
+        _json("One JSON object per event and line (JSON Lines), flushed."),
+        Option("reader", ("--reader",), "str", "NAME", "Only this reader (exact PC/SC name)."),
+        Option("timeout", ("--timeout",), "float", "S", "Stop after S seconds.", low=0.0),
+        Option(
+            "count",
+            ("--count",),
+            "int",
+            "N",
+            "Stop after N events (initial states count).",
+            low=1,
+        ),
+        DB,
+    ),
+    "cardcheck.commands.watch:watch",
+)
+
+CHECK = Command(
+    ("check",),
+    "Check a reader and its card end to end, with a verdict and advice per stage.\n\n"
+    "Stages: service, readers, card, atr, identify, reader-capabilities, compatibility, "
+    "protocol, warm-reset, latency. Progress goes to stderr.\n\n"
+    "Exit codes: 0 pass or warn (1 for warn with --strict); 1 fail; 2 usage; 3 environment "
+    "(no PC/SC service, no reader, no card, card removed during the check).",
+    (),
+    (
+        Option(
+            "reader",
+            ("--reader",),
+            "str",
+            "NAME",
+            "Check this reader (full name or part of it); default: the first holding a card.",
+        ),
+        _json("One JSON object (documented keys)."),
+        Option(
+            "apdu",
+            ("--apdu",),
+            "str",
+            "HEX",
+            "Read-only command to time instead of SELECT MF (00 A4 00 00 02 3F 00).",
+        ),
+        Option(
+            "count",
+            ("--count",),
+            "int",
+            "N",
+            "Latency round trips.",
+            low=1,
+            high=10000,
+            default=20,
+        ),
+        Option("strict", ("--strict",), "flag", None, "Exit 1 on warnings too.", default=False),
+        DB,
+    ),
+    "cardcheck.commands.check:check",
+)
+
+DB_INFO = Command(
+    ("db", "info"),
+    "Which ATR list is in use and why, its date, entries, index; the files skipped and why.",
+    (),
+    (_json("Print JSON (documented keys)."), LIST_DB),
+    "cardcheck.commands.db:info",
+)
+
+DB_SEARCH = Command(
+    ("db", "search"),
+    "Find entries whose description mentions TEXT (case-insensitive).",
+    (
+        Argument(
+            "text",
+            "TEXT",
+            "Text to find in card descriptions, e.g. yubikey.",
+            required=True,
+        ),
+    ),
+    (_json("Print JSON (documented keys)."), LIST_DB),
+    "cardcheck.commands.db:search",
+)
+
+DB_UPDATE = Command(
+    ("db", "update"),
+    "Download the public ATR list into cardcheck's cache, check it, and switch to it "
+    "safely.\n\n"
+    "The list in use is never changed unless the new one is complete; the previous copy is "
+    "kept as smartcard_list.txt.bak. Exit code 4 when the update failed.",
+    (),
+    (
+        Option(
+            "url",
+            ("--url",),
+            "str",
+            "URL",
+            "Download from this URL (default: pcsc-tools' published list).",
+        ),
+        Option(
+            "from_file",
+            ("--from",),
+            "path",
+            "FILE",
+            "Install this file instead of downloading.",
+        ),
+        Option(
+            "force",
+            ("--force",),
+            "flag",
+            None,
+            "Install even a list much smaller than the one in use.",
+            default=False,
+        ),
+        Option(
+            "timeout",
+            ("--timeout",),
+            "float",
+            "SECONDS",
+            "Network timeout per step.",
+            low=0.1,
+            default=30.0,
+        ),
+        _json("Print what was installed as JSON (errors still go to stderr)."),
+    ),
+    "cardcheck.commands.db:update",
+)
+
+VERSION = Option(
+    "version", ("--version",), "flag", None, "Show cardcheck's version and exit.", default=False
+)
 """``cardcheck --version``."""
+
+DB_GROUP = Group(
+    ("db",),
+    "The ATR database: where it comes from, search it, update it.",
+    (),
+    (DB_INFO, DB_SEARCH, DB_UPDATE),
+)
+
+CARDCHECK = Group(
+    (),
+    "Smart-card reader diagnostics: decode ATRs, identify cards, check readers and clocks.\n\n"
+    "cardcheck only powers, resets and reads the ATR of cards, reads reader attributes and "
+    "sends a few documented read-only commands. Exit codes: 0 fine, 1 a check failed, "
+    "2 usage or input error, 3 environment error (service, reader, card or database missing), "
+    "4 an update failed and nothing changed.",
+    (VERSION,),
+    (ATR, CHECK, COMPAT, READERS, WATCH, DB_GROUP),
+)
+"""``cardcheck`` and every command, in the order of its help."""
 
 
 def version_text() -> str:
@@ -86,3 +430,25 @@ def version_text() -> str:
     from cardcheck import __version__
 
     return f"cardcheck {__version__}\n"
+
+
+def lookup(words: list[str] | tuple[str, ...]) -> Command | Group | None:
+    """The command or group named by ``words`` after ``cardcheck`` (``["db", "info"]``)."""
+    spec: Command | Group = CARDCHECK
+    for word in words:
+        if not isinstance(spec, Group):
+            return None
+        spec = next((c for c in spec.commands if c.path[-1] == word), None)  # type: ignore[assignment]
+        if spec is None:
+            return None
+    return spec
+
+
+def option_of(spec: Command, name: str) -> Option:
+    """The option of ``spec`` whose parameter is ``name``."""
+    return next(option for option in spec.options if option.name == name)
+
+
+def argument_of(spec: Command, name: str) -> Argument:
+    """The argument of ``spec`` whose parameter is ``name``."""
+    return next(argument for argument in spec.arguments if argument.name == name)

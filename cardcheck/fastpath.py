@@ -1,11 +1,13 @@
-"""Start-up without typer for ``cardcheck --version`` and the plain forms of ``cardcheck atr``.
+"""Start-up without typer: the plain forms of every command, their help, and ``--version``.
 
 Importing typer (its click core with :mod:`inspect`, :mod:`typing`, :mod:`subprocess`, ...)
-costs more than decoding and identifying an ATR. These calls are read here against the same
-declarations the typer command is made from (:mod:`cardcheck.clispec`), and run the same
-:func:`~cardcheck.commands.atr_run.run_atr`. Anything not fully understood (help, an unknown
-option, a value out of its limits) goes to typer, which gives the usual usage message. Set
-``CARDCHECK_NO_FASTPATH=1`` to always use typer.
+costs more than most commands take to run. A call is read here against the declarations in
+:mod:`cardcheck.clispec` (the same the typer commands are made from) and runs the same
+typer-free function (``Command.target``); help is printed by :mod:`cardcheck.helptext`, the one
+renderer of help. Anything not fully understood (an unknown option or command, a missing
+argument or value, a number that is not one or is out of its limits, ``--``) goes to typer,
+which gives the usual usage message (exit 2). Set ``CARDCHECK_NO_FASTPATH=1`` to always use
+typer.
 """
 
 from __future__ import annotations
@@ -13,22 +15,27 @@ from __future__ import annotations
 import os
 import sys
 
+from cardcheck import clispec
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import TextIO
 
-    from cardcheck.clispec import Option
+    from cardcheck.clispec import Command, Group, Option
 
 
-def parse_options(options: Sequence[Option], argv: Sequence[str]) -> dict[str, object] | None:
-    """``argv`` read against ``options``: each option's value by its name and the other
-    arguments under ``"arguments"``; None for anything typer should look at (an unknown option,
-    a missing value, a value that is not a number or is out of its limits)."""
-    by_flag = {flag: option for option in options for flag in option.flags}
-    values: dict[str, object] = {
-        option.name: False if option.kind == "flag" else None for option in options
-    }
+def parse_options(
+    options: Sequence[Option], argv: Sequence[str], *, positional: int | None = None
+) -> dict[str, object] | None:
+    """``argv`` read against ``options`` (and ``-h``/``--help``): each option's value by its
+    name, ``"help"``, and the other arguments under ``"arguments"``; None for anything typer
+    should look at (an unknown option, a missing value, a value that is not a number or is out
+    of its limits, more than ``positional`` arguments)."""
+    by_flag = {flag: option for option in (*options, clispec.HELP) for flag in option.flags}
+    values: dict[str, object] = {option.name: option.default for option in options}
+    values["help"] = False
     arguments: list[str] = []
     items = iter(argv)
     for arg in items:
@@ -55,6 +62,8 @@ def parse_options(options: Sequence[Option], argv: Sequence[str]) -> dict[str, o
         if converted is None:
             return None
         values[option.name] = converted
+    if positional is not None and len(arguments) > positional:
+        return None
     values["arguments"] = arguments
     return values
 
@@ -71,51 +80,79 @@ def _convert(option: Option, text: str) -> object | None:
         number = int(text) if option.kind == "int" else float(text)
     except ValueError:
         return None
-    if number != number:  # NaN: not a number at all
-        return None
-    if option.low is not None and number < option.low:
-        return None
-    if option.high is not None and number > option.high:
+    if clispec.number_problem(option, number) is not None:
         return None
     return number
 
 
+def command_values(spec: Command, argv: Sequence[str]) -> dict[str, object] | None:
+    """The keywords to call ``spec``'s function with (``"help": True`` for its help); None
+    when typer should read ``argv``."""
+    many = any(argument.many for argument in spec.arguments)
+    values = parse_options(spec.options, argv, positional=None if many else len(spec.arguments))
+    if values is None or values["help"]:
+        return values
+    given = values.pop("arguments")
+    assert isinstance(given, list)
+    del values["help"]
+    for argument in spec.arguments:
+        if argument.many:
+            values[argument.name] = given or None
+            if not given and (argument.unless is None or values[argument.unless] is None):
+                return None  # typer says what is missing
+        elif given:
+            values[argument.name] = given.pop(0)
+        else:
+            return None
+    return values
+
+
 def try_fast(argv: Sequence[str]) -> int | None:
-    """Run ``argv`` if it is ``--version`` or a plain ``atr`` call and return its exit code;
-    None when typer should run it."""
-    if not argv or os.environ.get("CARDCHECK_NO_FASTPATH"):
+    """Run ``argv`` without typer and return its exit code; None when typer should run it."""
+    if os.environ.get("CARDCHECK_NO_FASTPATH"):
         return None
-    from cardcheck import clispec
+    spec: Command | Group = clispec.CARDCHECK
+    words = list(argv)
+    while isinstance(spec, clispec.Group):
+        if not words:  # `cardcheck`, `cardcheck db`: the help, as a usage error
+            return _help(spec, sys.stderr, 2)
+        if words[0] in clispec.HELP.flags and len(words) == 1:
+            return _help(spec, sys.stdout, 0)
+        if words == list(clispec.VERSION.flags) and spec is clispec.CARDCHECK:
+            sys.stdout.write(clispec.version_text())
+            return 0
+        found = clispec.lookup([*spec.path, words[0]])
+        if found is None:
+            return None
+        spec, words = found, words[1:]
+    values = command_values(spec, words)
+    if values is None:
+        return None
+    if values.get("help"):
+        return _help(spec, sys.stdout, 0)
+    return _run(spec, values)
 
-    if list(argv) == list(clispec.VERSION.flags[:1]):
-        sys.stdout.write(clispec.version_text())
-        return 0
-    if argv[0] != "atr":
-        return None
-    opts = parse_options(clispec.ATR_OPTIONS, argv[1:])
-    if opts is None:
-        return None
-    parts = opts["arguments"]
-    assert isinstance(parts, list)
-    if not parts and opts["file"] is None:
-        return None  # typer says what is missing
 
-    from cardcheck.commands.atr_run import run_atr
+def _help(spec: Command | Group, stream: TextIO, code: int) -> int:
+    from cardcheck.helptext import render_help
+
+    stream.write(render_help(spec))
+    return code
+
+
+def _run(spec: Command, values: dict[str, object]) -> int:
+    from importlib import import_module
+
     from cardcheck.errors import CardcheckError
     from cardcheck.render.error import report_error
 
+    module, name = spec.target.split(":")
+    function = getattr(import_module(module), name)
     try:
-        return run_atr(
-            parts,
-            opts["file"],  # type: ignore[arg-type]
-            json_output=bool(opts["json_output"]),
-            clock_mhz=opts["clock"],  # type: ignore[arg-type]
-            db_path=opts["db"],  # type: ignore[arg-type]
-            use_db=not opts["no_db"],
-            jobs=opts["jobs"],  # type: ignore[arg-type]
-        )
+        code = function(**values)
     except CardcheckError as err:
         report_error(err)
         return int(err.exit_code)
     except BrokenPipeError:
         return 0
+    return int(code or 0)

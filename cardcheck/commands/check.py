@@ -1,49 +1,25 @@
-"""`cardcheck check`: the one-shot hardware verdict (service, reader, card, ATR, fit, latency)."""
+"""`cardcheck check`: the one-shot hardware verdict (service, reader, card, ATR, fit, latency).
+
+Its options are declared in :data:`cardcheck.clispec.CHECK`. Free of typer.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
-import typer
+if TYPE_CHECKING:
+    from pathlib import Path
 
-from cardcheck.cli import DbOption, app
 
-
-@app.command()
 def check(
-    reader: Annotated[
-        str | None,
-        typer.Option(
-            "--reader",
-            metavar="NAME",
-            help="Check this reader (full name or part of it); default: the first holding a card.",
-        ),
-    ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="One JSON object (documented keys).")
-    ] = False,
-    apdu: Annotated[
-        str | None,
-        typer.Option(
-            "--apdu",
-            metavar="HEX",
-            help="Read-only command to time instead of SELECT MF (00 A4 00 00 02 3F 00).",
-        ),
-    ] = None,
-    count: Annotated[
-        int, typer.Option("--count", min=1, max=10000, help="Latency round trips.")
-    ] = 20,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
-    db: DbOption = None,
-) -> None:
-    """Check a reader and its card end to end, with a verdict and advice per stage.
-
-    Stages: service, readers, card, atr, identify, reader-capabilities, compatibility,
-    protocol, warm-reset, latency. Progress goes to stderr.
-
-    Exit codes: 0 pass or warn (1 for warn with --strict); 1 fail; 2 usage; 3 environment
-    (no PC/SC service, no reader, no card, card removed during the check).
-    """
+    reader: str | None = None,
+    json_output: bool = False,
+    apdu: str | None = None,
+    count: int = 20,
+    strict: bool = False,
+    db: Path | None = None,
+) -> int:
+    """Run ``cardcheck check`` (see :data:`cardcheck.clispec.CHECK`); returns the exit code."""
     import sys
 
     from cardcheck.atr.parse_hex import parse_atr_text
@@ -67,6 +43,4 @@ def check(
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
     else:
         render_check(report)
-    code = report.exit_code(strict=strict)
-    if code:
-        raise typer.Exit(code)
+    return report.exit_code(strict=strict)

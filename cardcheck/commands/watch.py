@@ -10,13 +10,12 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
-import typer
-
-from cardcheck.cli import DbOption, app
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cardcheck.commands.readers import Identifier
     from cardcheck.pcsc.adapter import PcscContext
     from cardcheck.pcsc.model import Event, EventKind, ReaderInfo
@@ -84,27 +83,12 @@ def watch_events(
         known = current
 
 
-@app.command()
 def watch(
-    json_output: Annotated[
-        bool,
-        typer.Option("--json", help="One JSON object per event and line (JSON Lines), flushed."),
-    ] = False,
-    reader: Annotated[
-        str | None,
-        typer.Option("--reader", metavar="NAME", help="Only this reader (exact PC/SC name)."),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", metavar="S", min=0.0, help="Stop after S seconds."),
-    ] = None,
-    count: Annotated[
-        int | None,
-        typer.Option(
-            "--count", metavar="N", min=1, help="Stop after N events (initial states count)."
-        ),
-    ] = None,
-    db: DbOption = None,
+    json_output: bool = False,
+    reader: str | None = None,
+    timeout: float | None = None,
+    count: int | None = None,
+    db: Path | None = None,
 ) -> None:
     """Watch readers: first the current state of each, then every insertion, removal,
     mute card, use by a program, and reader plugged in or out, as it happens.

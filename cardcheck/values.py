@@ -27,7 +27,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, dataclass_transform
+    from typing import Any, TypeVar, dataclass_transform
+
+    _V = TypeVar("_V", bound="Value")
 else:
 
     def dataclass_transform(**_options: object) -> Callable[[type], type]:
@@ -69,6 +71,15 @@ def fields(cls: type) -> tuple[str, ...]:
     """The field names of a value class, in order."""
     names: tuple[str, ...] = cls.__dict__["__value_fields__"]
     return names
+
+
+def replace(value: _V, **changes: object) -> _V:
+    """A copy of ``value`` with ``changes`` to its fields (as :func:`dataclasses.replace`)."""
+    cls = type(value)
+    unknown = set(changes) - set(cls.__value_fields__)
+    if unknown:
+        raise TypeError(f"{cls.__qualname__} has no field {sorted(unknown)[0]!r}")
+    return cls(**{item: changes.get(item, getattr(value, item)) for item in cls.__value_fields__})
 
 
 class _ValueType(type):

@@ -9,14 +9,28 @@ import pickle
 
 import pytest
 
-from cardcheck.atr import historical, model
+from cardcheck.atr import historical, model, timing
+from cardcheck.compat import ccid, clock, driver, quirks, rules, speed, sysfs
+from cardcheck.db import records
 from cardcheck.atr.decode import decode_atr
 from cardcheck.findings import Finding, Severity
 from cardcheck.values import FrozenInstanceError, Value, field, fields
 
 VALUES = [
     cls
-    for module in (model, historical)
+    for module in (
+        model,
+        historical,
+        timing,
+        ccid,
+        clock,
+        driver,
+        quirks,
+        rules,
+        speed,
+        sysfs,
+        records,
+    )
     for cls in vars(module).values()
     if isinstance(cls, type) and issubclass(cls, Value) and cls.__module__ == module.__name__
 ] + [Finding]
@@ -42,6 +56,8 @@ _NOT_COMPARED = {
     "TlvObject": ("offset",),
     "HistoricalInfo": ("offset",),
     "Finding": ("offset",),
+    "CcidDescriptor": ("findings",),
+    "Entry": ("line",),
 }
 
 

@@ -8,17 +8,16 @@ pcscd loads libccid for a USB reader only when its vendor:product id is in the l
 from __future__ import annotations
 
 import plistlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from cardcheck.errors import EnvironmentProblem
+from cardcheck.values import Value
 
 LIBCCID_INFO_PLIST = Path("/usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Info.plist")
 """Where Debian's libccid package puts its reader list."""
 
 
-@dataclass(frozen=True, slots=True)
-class DriverReader:
+class DriverReader(Value):
     """One reader of the driver's list."""
 
     vendor_id: int
@@ -34,8 +33,7 @@ class DriverReader:
         return f"{self.vendor_id:04X}:{self.product_id:04X}"
 
 
-@dataclass(frozen=True, slots=True)
-class DriverReaderList:
+class DriverReaderList(Value):
     """The readers an installed libccid drives."""
 
     path: Path

@@ -1,7 +1,9 @@
 """Output of ``cardcheck db info|search|update``.
 
-Data goes to stdout (human view through rich, or JSON); warnings and progress go to stderr.
-rich is imported inside the functions that use it. The warnings are printed by
+Data goes to stdout (human view: lines with a few styles through
+:class:`~cardcheck.render.console.LineConsole`, which prints like rich without importing it; or
+JSON); warnings and progress (rich) go to stderr. rich is imported inside the functions that
+use it. The warnings are printed by
 :func:`cardcheck.render.error.print_warnings`, which is light enough for the fast path of
 ``cardcheck atr``.
 """
@@ -17,7 +19,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, assert_never
 
 from cardcheck.db.model import CandidateStatus, MatchSource
-from cardcheck.render.console import make_console
+from cardcheck.render.console import LineConsole, escape, make_console
 
 if TYPE_CHECKING:
     from cardcheck.db.records import DbInfo, Entry
@@ -54,11 +56,9 @@ def render_info(info: DbInfo, fmt: DbFormat) -> None:
 
 
 def _info_human(info: DbInfo) -> None:
-    from rich.markup import escape
-
     from cardcheck.db.records import SOURCE_KIND_TEXT
 
-    console = make_console()
+    console = LineConsole()
     modified = datetime.fromtimestamp(info.modified).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     console.print(f"[bold]ATR list in use:[/bold] {escape(str(info.path))}")
     console.print(
@@ -112,9 +112,7 @@ def render_search(query: str, entries: Sequence[Entry], fmt: DbFormat) -> None:
 
 
 def _search_human(query: str, entries: Sequence[Entry]) -> None:
-    from rich.markup import escape
-
-    console = make_console()
+    console = LineConsole()
     for entry in entries:
         local = " [cyan](local)[/cyan]" if entry.source is MatchSource.LOCAL else ""
         console.print(f"[bold]{escape(entry.pattern)}[/bold]{local}")
@@ -135,9 +133,7 @@ def render_update(result: UpdateResult, fmt: DbFormat) -> None:
 
 
 def _update_human(result: UpdateResult) -> None:
-    from rich.markup import escape
-
-    console = make_console()
+    console = LineConsole()
     if not result.changed:
         console.print(f"Already up to date: {escape(str(result.path))} ({result.entries} entries)")
         return

@@ -15,7 +15,7 @@ LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "smartcard_list
 def run(
     args: list[str], *, fast: bool, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, NO_COLOR="1")
+    env = dict(os.environ, NO_COLOR="1", PCSCLITE_CSOCK_NAME="/nonexistent/pcscd.comm")
     env.pop("CARDCHECK_NO_FASTPATH", None)
     if not fast:
         env["CARDCHECK_NO_FASTPATH"] = "1"
@@ -42,10 +42,30 @@ CASES = [
     ["atr", "-f", "-", "--json", "--no-db", "--jobs", "2"],
     ["atr", "-f", "-", "--json", "--no-db", "--jobs=3"],
     ["atr", "-f", "-", "--json", "--no-db", "--jobs", "0"],  # not a count: exit 2
+    ["compat", "3B 95 96 80 B1 FE 55 1F C7 47 72 61 63 65 13", "--clock", "4"],
+    ["compat", "3B", "02", "14", "50", "--clock=20", "--max-rate", "9600", "--json"],
+    ["compat", "3B", "02", "14", "50"],  # no reader: exit 2
+    ["compat", "3B", "02", "14", "50", "--voltages", "7"],  # bad voltages: exit 2
+    ["db", "info", "--db", str(LIST)],
+    ["db", "info", "--json", "--db", str(LIST)],
+    ["db", "search", "yubikey", "--db", str(LIST)],
+    ["db", "search", "--json", "Gemalto", "--db", str(LIST)],
+    ["db", "search", " ", "--db", str(LIST)],  # empty text: exit 2
+    ["db", "info", "--db", "/nonexistent/list.txt"],  # exit 2 or 3, the same on both paths
+    ["readers", "--json"],  # no PC/SC service (PCSCLITE_CSOCK_NAME): exit 3 on both paths
+    ["--help"],
+    ["db", "--help"],
+    ["db", "search", "-h"],
+    ["check", "--help"],
+    ["watch", "--help"],
+    ["readers", "--help"],
+    ["compat", "--help"],
+    ["db", "update", "--help"],
+    ["db"],  # the group's help on stderr: exit 2
 ]
 
 
-@pytest.mark.parametrize("args", CASES, ids=[" ".join(c[1:4]) for c in CASES])
+@pytest.mark.parametrize("args", CASES, ids=[" ".join(c[:4]) for c in CASES])
 def test_fast_path_equals_typer(args: list[str]) -> None:
     stdin = "3B 02 14 50\n# comment\nzz\n3B 96\n"
     fast = run(args, fast=True, stdin=stdin)

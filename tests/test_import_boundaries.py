@@ -52,13 +52,16 @@ print(json.dumps([code, sorted(sys.modules)]))
 """
 
 
-def loaded(args: list[str], tmp_path: Path) -> tuple[int, set[str]]:
+def loaded(
+    args: list[str], tmp_path: Path, extra: dict[str, str] | None = None
+) -> tuple[int, set[str]]:
     env = dict(
         os.environ,
         NO_COLOR="1",
         XDG_CACHE_HOME=str(tmp_path / "cache"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         CARDCHECK_DB=str(LIST),
+        **(extra or {}),
     )
     env.pop("CARDCHECK_NO_FASTPATH", None)
     proc = subprocess.run(
@@ -109,12 +112,75 @@ def test_human_view_draws_with_rich_but_loads_no_typer_or_pyscard(tmp_path: Path
     assert not {"typer", "smartcard"} & top(modules)
 
 
-def test_help_goes_through_typer_without_rich_or_pyscard(tmp_path: Path) -> None:
-    code, modules = loaded(["atr", "--help"], tmp_path)
+NO_SERVICE = {"PCSCLITE_CSOCK_NAME": "/nonexistent/pcscd.comm"}
+"""pcscd looked for where none listens (tests/pcsc_helpers.py): the PC/SC commands end with 3."""
+
+HELPS = [
+    [],
+    ["--help"],
+    ["db"],
+    ["db", "--help"],
+    *[[*spec, "--help"] for spec in (["atr"], ["compat"], ["readers"], ["watch"], ["check"])],
+    *[["db", sub, "--help"] for sub in ("info", "search", "update")],
+]
+
+
+@pytest.mark.parametrize("args", HELPS, ids=[" ".join(a) or "(nothing)" for a in HELPS])
+def test_help_is_printed_from_the_declarations_alone(args: list[str], tmp_path: Path) -> None:
+    code, modules = loaded(args, tmp_path)
+    assert code == (2 if args in ([], ["db"]) else 0)
+    assert not HEAVY & top(modules), sorted(HEAVY & top(modules))
+    assert not {m for m in modules if m.startswith(("cardcheck.atr", "cardcheck.db"))}
+    assert not {m for m in modules if m.startswith(("cardcheck.commands", "cardcheck.render"))}
+
+
+def test_usage_errors_are_handed_to_typer(tmp_path: Path) -> None:
+    for args in (["atr", "3B", "00", "--clock", "nan"], ["db", "search"], ["nope"]):
+        code, modules = loaded(args, tmp_path)
+        assert code == 2, args
+        assert "typer" in modules, args
+        assert not {"rich", "smartcard"} & top(modules), args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["compat", *ATR, "--clock", "4", "--json"], ["compat", *ATR, "--clock", "4"]],
+    ids=["compat --json", "compat"],
+)
+def test_compat_is_offline_and_does_not_identify(args: list[str], tmp_path: Path) -> None:
+    code, modules = loaded(args, tmp_path)
     assert code == 0
-    assert "typer" in modules
-    assert not {"rich", "smartcard"} & top(modules), sorted({"rich", "smartcard"} & top(modules))
-    assert not {m for m in modules if m.startswith(("cardcheck.atr.", "cardcheck.db."))}
+    assert not {"typer", "smartcard"} & top(modules)
+    assert not {m for m in modules if m.startswith("cardcheck.db")}
+    if "--json" in args:
+        assert not HEAVY & top(modules), sorted(HEAVY & top(modules))
+    else:
+        assert "rich.table" in modules  # its view is a table (rich.table imports dataclasses)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["db", "info"], ["db", "info", "--json"], ["db", "search", "yubikey"]],
+    ids=["db info", "db info --json", "db search"],
+)
+def test_db_commands_load_no_renderer_framework_or_decoder(args: list[str], tmp_path: Path) -> None:
+    code, modules = loaded(args, tmp_path)
+    assert code == 0
+    assert not HEAVY & top(modules), sorted(HEAVY & top(modules))
+    assert not {m for m in modules if m.startswith(("cardcheck.atr", "cardcheck.compat"))}
+
+
+@pytest.mark.parametrize(
+    "args", [["readers"], ["watch", "--timeout", "0"], ["check"]], ids=["readers", "watch", "check"]
+)
+def test_pcsc_commands_load_pyscard_but_not_typer(args: list[str], tmp_path: Path) -> None:
+    code, modules = loaded(args, tmp_path, NO_SERVICE)
+    assert code == 3
+    assert "smartcard" in top(modules)
+    assert "typer" not in top(modules)
+    if args == ["readers"]:
+        assert "rich" not in top(modules)  # lines of text, no table
+        assert "cardcheck.db.sources" not in modules  # no card, nothing to identify
 
 
 def test_offline_commands_do_not_load_pyscard(tmp_path: Path) -> None:

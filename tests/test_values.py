@@ -10,9 +10,9 @@ import pickle
 import pytest
 
 from cardcheck.atr import historical, model, timing
+from cardcheck.atr.decode import decode_atr
 from cardcheck.compat import ccid, clock, driver, quirks, rules, speed, sysfs
 from cardcheck.db import records
-from cardcheck.atr.decode import decode_atr
 from cardcheck.findings import Finding, Severity
 from cardcheck.values import FrozenInstanceError, Value, field, fields
 

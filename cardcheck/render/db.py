@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, assert_never
 
 from cardcheck.db.model import CandidateStatus, MatchSource
 from cardcheck.render.console import LineConsole, escape, make_console
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
     from cardcheck.db.records import DbInfo, Entry
@@ -52,6 +53,8 @@ def render_info(info: DbInfo, fmt: DbFormat) -> None:
     elif fmt is DbFormat.HUMAN:
         _info_human(info)
     else:
+        from typing import assert_never  # (typing only when unreachable code is reached)
+
         assert_never(fmt)
 
 
@@ -108,6 +111,8 @@ def render_search(query: str, entries: Sequence[Entry], fmt: DbFormat) -> None:
     elif fmt is DbFormat.HUMAN:
         _search_human(query, entries)
     else:
+        from typing import assert_never  # (typing only when unreachable code is reached)
+
         assert_never(fmt)
 
 
@@ -129,6 +134,8 @@ def render_update(result: UpdateResult, fmt: DbFormat) -> None:
     elif fmt is DbFormat.HUMAN:
         _update_human(result)
     else:
+        from typing import assert_never  # (typing only when unreachable code is reached)
+
         assert_never(fmt)
 
 

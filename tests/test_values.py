@@ -14,6 +14,8 @@ from cardcheck.atr.decode import decode_atr
 from cardcheck.compat import ccid, clock, driver, quirks, rules, speed, sysfs
 from cardcheck.db import records
 from cardcheck.findings import Finding, Severity
+from cardcheck.pcsc import errors as pcsc_errors
+from cardcheck.pcsc import model as pcsc_model
 from cardcheck.values import FrozenInstanceError, Value, field, fields
 
 VALUES = [
@@ -30,6 +32,8 @@ VALUES = [
         speed,
         sysfs,
         records,
+        pcsc_model,
+        pcsc_errors,
     )
     for cls in vars(module).values()
     if isinstance(cls, type) and issubclass(cls, Value) and cls.__module__ == module.__name__
@@ -58,6 +62,7 @@ _NOT_COMPARED = {
     "Finding": ("offset",),
     "CcidDescriptor": ("findings",),
     "Entry": ("line",),
+    "ReaderInfo": ("event_state",),
 }
 
 

@@ -1,7 +1,8 @@
 """The body of ``cardcheck atr``: read ATRs, decode, identify, print; free of typer.
 
-Both the typer command (:mod:`cardcheck.commands.atr`) and the start-up fast path
-(:mod:`cardcheck.fastpath`) call :func:`run_atr`, so they cannot drift apart.
+Both the typer command (:mod:`cardcheck.cli`) and the start-up fast path
+(:mod:`cardcheck.fastpath`) call :func:`run_atr` through :func:`cardcheck.commands.atr.atr`, so
+they cannot drift apart.
 """
 
 from __future__ import annotations

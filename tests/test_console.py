@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
-from cardcheck.render.console import LineConsole, escape
+from cardcheck.render.console import LineConsole, Table, escape
 
 WORDS = st.text(alphabet="ab \\[]/x-:.\n", min_size=0, max_size=12)
-TAGS = st.sampled_from(["[bold]", "[/bold]", "[/]", "[green]", "[/green]", "[dim]", "[yellow]"])
+TAGS = st.sampled_from(
+    ["[bold]", "[/bold]", "[/]", "[green]", "[/green]", "[dim]", "[yellow]", "[bold red]"]
+)
 
 
 def with_rich(markup: str, width: int, soft_wrap: bool) -> str:
@@ -72,3 +74,67 @@ def test_escape_is_richs(text: str) -> None:
 def test_lines_of_the_views(markup: str) -> None:
     for width in (20, 80):
         assert with_lines(markup, width, False) == with_rich(markup, width, False)
+
+
+CELLS = st.text(alphabet="ab  \\[]/x-:.", min_size=0, max_size=30)
+
+
+def table_with_rich(table: Table, width: int) -> str:
+    out = io.StringIO()
+    console = Console(
+        file=out, width=width, no_color=True, highlight=False, soft_wrap=False, emoji=False
+    )
+    console.print(table.rich())
+    return out.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    columns=st.lists(st.sampled_from(["left", "right"]), min_size=1, max_size=4),
+    header=st.booleans(),
+    data=st.data(),
+    width=st.integers(min_value=8, max_value=90),
+)
+def test_tables_as_rich_draws_them(
+    columns: list[str], header: bool, data: st.DataObject, width: int
+) -> None:
+    table = Table(show_header=header)
+    for index, justify in enumerate(columns):
+        table.add_column(escape(data.draw(CELLS)) if index % 2 else f"col{index}", justify=justify)
+    marked = CELLS.map(lambda text: f"[green]{escape(text)}[/green] x")
+    for _ in range(data.draw(st.integers(min_value=1, max_value=5))):
+        table.add_row(*(data.draw(st.one_of(CELLS.map(escape), marked)) for _ in columns))
+    expected = table_with_rich(table, width)
+    out = io.StringIO()
+    saved, sys.stdout = sys.stdout, out
+    try:
+        console = LineConsole()
+        console.width = width
+        console.print(table)
+    finally:
+        sys.stdout = saved
+    assert out.getvalue() == expected
+
+
+def test_the_compat_view_is_drawn_without_rich() -> None:
+    """The tables of `compat` (columns added by their rows, a header, long cells) are drawn
+    here, the same as rich draws them."""
+    reader = Table(show_header=False, box=None, padding=(0, 2))
+    reader.add_row("why", "TA1 13 gives 43010 bit/s, within the reader's limits. " * 3)
+    reader.add_row("clock", "4 MHz")
+    clock = Table(box=None, padding=(0, 2))
+    clock.add_column("clock", justify="right")
+    clock.add_column("in spec")
+    clock.add_row("6 MHz", "no: outside 1-5 MHz during the ATR, above fmax " * 2)
+    for table in (reader, clock):
+        for width in (40, 80, 120):
+            assert table.lines(width) is not None
+            out = io.StringIO()
+            saved, sys.stdout = sys.stdout, out
+            try:
+                console = LineConsole()
+                console.width = width
+                console.print(table)
+            finally:
+                sys.stdout = saved
+            assert out.getvalue() == table_with_rich(table, width)

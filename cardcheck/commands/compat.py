@@ -127,8 +127,8 @@ def compat(
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
     else:
         from cardcheck.render.compat import render_compat
-        from cardcheck.render.console import make_console
+        from cardcheck.render.console import LineConsole
 
-        render_compat(make_console(), info, report)
+        render_compat(LineConsole(), info, report)
 
     return int(ExitCode.FAILED if report.verdict is Verdict.FAIL else ExitCode.OK)

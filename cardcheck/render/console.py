@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    Piece = tuple[str, tuple[str, ...]]
+    """Text and the styles it is printed in."""
+    Line = list[Piece]
+
 
 def make_console(*, stderr: bool = False, width: int | None = None) -> Console:
     """A console on stdout (or stderr): colour only on a terminal and without NO_COLOR; no
@@ -70,24 +74,28 @@ def escape(text: str) -> str:
 
 
 def parse(markup: str) -> list[tuple[str, tuple[str, ...]]] | None:
-    """``markup`` as pieces of text with the styles in force; None for a tag not in
-    :data:`STYLES` or a closing tag that closes nothing."""
+    """``markup`` as pieces of text with the styles in force; None for a tag not made of
+    :data:`STYLES` (``[bold green]`` is) or a closing tag that closes nothing."""
     if "[" not in markup:
         return [(markup, ())]
     pieces: list[tuple[str, tuple[str, ...]]] = []
     stack: list[str] = []
+
+    def styles() -> tuple[str, ...]:
+        return tuple(style for tag in stack for style in tag.split())
+
     position = 0
     for match in _TAG.finditer(markup):
         full, escapes, tag = match.groups()
         start, end = match.span()
         if start > position:
-            pieces.append((markup[position:start].replace("\\[", "["), tuple(stack)))
+            pieces.append((markup[position:start].replace("\\[", "["), styles()))
         position = end
         backslashes, escaped = divmod(len(escapes), 2)
         if backslashes:
-            pieces.append(("\\" * backslashes, tuple(stack)))
+            pieces.append(("\\" * backslashes, styles()))
         if escaped:
-            pieces.append((full[len(escapes) :], tuple(stack)))
+            pieces.append((full[len(escapes) :], styles()))
             continue
         if tag.startswith("/"):
             name = tag[1:].strip()
@@ -97,12 +105,12 @@ def parse(markup: str) -> list[tuple[str, tuple[str, ...]]] | None:
                 del stack[len(stack) - 1 - stack[::-1].index(name)]
             else:
                 stack.pop()
-        elif tag in STYLES:
-            stack.append(tag)
+        elif tag.split() and all(style in STYLES for style in tag.split()):
+            stack.append(" ".join(tag.split()))
         else:
             return None
     if position < len(markup):
-        pieces.append((markup[position:].replace("\\[", "["), tuple(stack)))
+        pieces.append((markup[position:].replace("\\[", "["), styles()))
     return pieces
 
 
@@ -164,14 +172,16 @@ class LineConsole:
     def _stream(self) -> TextIO:
         return sys.stderr if self.stderr else sys.stdout
 
-    def print(self, markup: str = "", *, soft_wrap: bool = False) -> None:
-        """Print one line of markup, wrapped to :attr:`width` unless ``soft_wrap``."""
+    def print(self, markup: str | Table = "", *, soft_wrap: bool = False) -> None:
+        """Print one line of markup, wrapped to :attr:`width` unless ``soft_wrap``; or a
+        :class:`Table`."""
+        if isinstance(markup, Table):
+            self._table(markup)
+            return
         plain = markup.isascii() and "\t" not in markup and "\n" not in markup
         pieces = parse(markup) if plain else None
         if pieces is None:
-            if self._rich is None:
-                self._rich = make_console(stderr=self.stderr, width=self.width)
-            self._rich.print(markup, soft_wrap=soft_wrap)
+            self._rich_console().print(markup, soft_wrap=soft_wrap)
             return
         text = "".join(piece for piece, _ in pieces)
         offsets = [] if soft_wrap else breaks(text, self.width)
@@ -183,6 +193,23 @@ class LineConsole:
                 end -= excess
             lines.append(self._styled(pieces, begin, end))
         self._stream().write("\n".join(lines) + "\n")
+
+    def _rich_console(self) -> Console:
+        if self._rich is None:
+            self._rich = make_console(stderr=self.stderr, width=self.width)
+        return self._rich
+
+    def _table(self, table: Table) -> None:
+        lines = table.lines(self.width)
+        if lines is None:
+            self._rich_console().print(table.rich())
+            return
+        out = []
+        for line in lines:
+            out.append(
+                "".join(self._styled([(text, styles)], 0, len(text)) for text, styles in line)
+            )
+        self._stream().write("".join(line + "\n" for line in out))
 
     def _styled(self, pieces: list[tuple[str, tuple[str, ...]]], begin: int, end: int) -> str:
         out = []
@@ -215,3 +242,174 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def _is_dumb() -> bool:
     return os.environ.get("TERM", "").lower() in ("dumb", "unknown")
+
+
+class Table:
+    """A table without borders, drawn like rich's ``Table(box=None, padding=(0, 2))`` with
+    ``add_column(header, justify=...)`` and ``add_row(*cells)``, without importing rich.
+
+    :meth:`lines` lays it out as rich does (each column as wide as its widest cell plus two
+    spaces either side; when that is wider than the console, the widest columns narrowed and
+    their cells wrapped) or says it cannot (a cell that is not plain ASCII markup, a word wider
+    than its column); then :meth:`rich` makes the same table in rich.
+    """
+
+    PAD = 2
+    """Spaces left and right of every cell."""
+
+    def __init__(
+        self, *, show_header: bool = True, box: None = None, padding: tuple[int, int] = (0, 2)
+    ) -> None:
+        if box is not None or padding != (0, self.PAD):
+            raise ValueError("only tables without borders and with padding (0, 2)")
+        self.show_header = show_header
+        """The first line is the columns' headers (bold)."""
+        self.columns: list[tuple[str, str]] = []
+        """``(header, justify)``; justify is ``left`` or ``right``."""
+        self.rows: list[tuple[str, ...]] = []
+        """The cells, as markup."""
+
+    def add_column(self, header: str = "", *, justify: str = "left") -> None:
+        """A column."""
+        self.columns.append((header, justify))
+
+    def add_row(self, *cells: str) -> None:
+        """A row of cells (markup); more cells than columns add columns (as in rich)."""
+        while len(self.columns) < len(cells):
+            self.columns.append(("", "left"))
+        self.rows.append(cells)
+
+    def rich(self) -> object:
+        """The same table in rich."""
+        from rich.table import Table as RichTable
+
+        table = RichTable(show_header=self.show_header, box=None, padding=(0, self.PAD))
+        for header, justify in self.columns:
+            table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def lines(self, width: int) -> list[Line] | None:
+        """The table's lines as pieces of text with their styles, for a console ``width``
+        wide; None when only rich can draw it the same."""
+        if not self.columns or not self.rows or width < 1:
+            return None
+        grid: list[list[Line]] = []
+        headers = [header for header, _ in self.columns]
+        padded = [[*r, *[""] * (len(self.columns) - len(r))] for r in self.rows]
+        for index, row in enumerate([headers] * self.show_header + padded):
+            row_pieces: list[Line] = []
+            for cell in row:
+                plain = cell.isascii() and "\t" not in cell and "\n" not in cell
+                pieces = parse(cell) if plain else None
+                if pieces is None:
+                    return None
+                if index == 0 and self.show_header:
+                    pieces = [(text, ("bold", *styles)) for text, styles in pieces]
+                row_pieces.append(pieces)
+            grid.append(row_pieces)
+        texts = [["".join(t for t, _ in cell) for cell in row] for row in grid]
+        widths = [self._measure([row[i] for row in texts], width) for i in range(len(self.columns))]
+        if sum(widths) > width:
+            widths = _collapse(widths, width)
+            if sum(widths) > width:
+                widths = _reduce(sum(widths) - width, [1] * len(widths), widths, widths)
+            widths = [self._measure([row[i] for row in texts], w) for i, w in enumerate(widths)]
+        out: list[Line] = []
+        for row_pieces, row_texts in zip(grid, texts, strict=True):
+            cells: list[list[Line]] = []
+            for (_, justify), pieces, text, column in zip(
+                self.columns, row_pieces, row_texts, widths, strict=True
+            ):
+                inner = column - 2 * self.PAD
+                words = (word.rstrip() for word in _WORD.findall(text))
+                if inner < 1 or any(len(word) > inner for word in words):
+                    return None  # rich cuts it short with an ellipsis
+                cells.append(_cell_lines(pieces, text, inner, justify))
+            height = max(len(lines) for lines in cells)
+            header = self.show_header and not out
+            for number in range(height):
+                line: Line = []
+                for lines, column in zip(cells, widths, strict=True):
+                    if header:  # the headers are aligned at the bottom, the cells at the top
+                        lines = [[] for _ in range(height - len(lines))] + lines
+                    if number < len(lines) and lines[number]:
+                        line.append((" " * self.PAD, ()))
+                        line += lines[number]
+                        line.append((" " * self.PAD, ()))
+                    else:
+                        line.append((" " * column, ()))
+                out.append(line)
+        return out
+
+    def _measure(self, texts: list[str], width: int) -> int:
+        """A column's width: its widest cell plus padding, at most ``width``."""
+        inner = width - 2 * self.PAD
+        if width < 1:
+            return 0
+        if inner < 1:
+            return width
+        widest = max((min(len(text), inner) for text in texts if len(text) >= 1), default=0)
+        return min(widest + 2 * self.PAD, width) or 1
+
+
+def _collapse(widths: list[int], width: int) -> list[int]:
+    """rich's narrowing of the widest columns until the table fits (every column may wrap)."""
+    excess = sum(widths) - width
+    while sum(widths) and excess > 0:
+        widest = max(widths)
+        second = max((w for w in widths if w != widest), default=0)
+        ratios = [1 if w == widest else 0 for w in widths]
+        if not widest - second:
+            break
+        widths = _reduce(excess, ratios, [min(excess, widest - second)] * len(widths), widths)
+        excess = sum(widths) - width
+    return widths
+
+
+def _reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    """``values`` reduced by ``total`` in all, shared by ``ratios``, each by at most its
+    maximum (rich's ``ratio_reduce``)."""
+    ratios = [ratio if maximum else 0 for ratio, maximum in zip(ratios, maximums, strict=True)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return values[:]
+    result = []
+    for ratio, maximum, value in zip(ratios, maximums, values, strict=True):
+        if ratio and total_ratio > 0:
+            share = min(maximum, round(ratio * total / total_ratio))
+            result.append(value - share)
+            total -= share
+            total_ratio -= ratio
+        else:
+            result.append(value)
+    return result
+
+
+def _cell_lines(pieces: Line, text: str, width: int, justify: str) -> list[Line]:
+    """One cell wrapped to ``width`` and justified (padded to ``width``)."""
+    offsets = breaks(text, width)
+    lines = []
+    for begin, end in zip([0, *offsets], [*offsets, len(text)], strict=True):
+        line = text[begin:end]
+        if len(line) > width:
+            end -= min(len(line) - width, len(line) - len(line.rstrip()))
+        if justify == "right":
+            end = begin + len(text[begin:end].rstrip())
+        used = end - begin
+        part = _slice(pieces, begin, end)
+        pad: Line = [(" " * (width - used), ())] if width > used else []
+        lines.append(pad + part if justify == "right" else part + pad)
+    return lines
+
+
+def _slice(pieces: Line, begin: int, end: int) -> Line:
+    out: Line = []
+    position = 0
+    for piece, styles in pieces:
+        lo, hi = max(begin, position), min(end, position + len(piece))
+        if lo < hi:
+            out.append((piece[lo - position : hi - position], styles))
+        position += len(piece)
+    return out

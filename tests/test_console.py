@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
-from cardcheck.render.console import LineConsole, Table, escape
+from cardcheck.render.console import LineConsole, Table, Tree, escape
 
 WORDS = st.text(alphabet="ab \\[]/x-:.\n", min_size=0, max_size=12)
 TAGS = st.sampled_from(
@@ -98,12 +98,19 @@ def table_with_rich(table: Table, width: int) -> str:
 def test_tables_as_rich_draws_them(
     columns: list[str], header: bool, data: st.DataObject, width: int
 ) -> None:
-    table = Table(show_header=header)
+    if data.draw(st.booleans()):
+        table = Table(show_header=header, box=None, padding=(0, 2))
+    else:  # rich's default box without edges, with a title, as in `cardcheck atr`
+        title = data.draw(st.sampled_from([None, "Structure", "Bit rate by clock"]))
+        table = Table(title=title, title_justify="left", show_edge=False)
     for index, justify in enumerate(columns):
         table.add_column(escape(data.draw(CELLS)) if index % 2 else f"col{index}", justify=justify)
     marked = CELLS.map(lambda text: f"[green]{escape(text)}[/green] x")
     for _ in range(data.draw(st.integers(min_value=1, max_value=5))):
-        table.add_row(*(data.draw(st.one_of(CELLS.map(escape), marked)) for _ in columns))
+        style = data.draw(st.sampled_from(["", "yellow"]))
+        table.add_row(
+            *(data.draw(st.one_of(CELLS.map(escape), marked)) for _ in columns), style=style
+        )
     expected = table_with_rich(table, width)
     out = io.StringIO()
     saved, sys.stdout = sys.stdout, out
@@ -138,3 +145,33 @@ def test_the_compat_view_is_drawn_without_rich() -> None:
             finally:
                 sys.stdout = saved
             assert out.getvalue() == table_with_rich(table, width)
+
+
+def tree_with_rich(tree: Tree, width: int) -> str:
+    out = io.StringIO()
+    console = Console(
+        file=out, width=width, no_color=True, highlight=False, soft_wrap=False, emoji=False
+    )
+    console.print(tree.rich())
+    return out.getvalue()
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), width=st.integers(min_value=12, max_value=90))
+def test_trees_as_rich_draws_them(data: st.DataObject, width: int) -> None:
+    label = CELLS.map(lambda text: f"[bold]{escape(text)}[/bold] x µs" if text else "y")
+    tree = Tree(data.draw(label))
+    branches = [tree]
+    for _ in range(data.draw(st.integers(min_value=0, max_value=8))):
+        parent = data.draw(st.sampled_from(branches))
+        branches.append(parent.add(data.draw(label)))
+    assert width < 50 or tree.lines(width) is not None  # (deep and narrow: rich draws it)
+    out = io.StringIO()
+    saved, sys.stdout = sys.stdout, out
+    try:
+        console = LineConsole()
+        console.width = width
+        console.print(tree)
+    finally:
+        sys.stdout = saved
+    assert out.getvalue() == tree_with_rich(tree, width)

@@ -258,9 +258,9 @@ _BATCH = 256
 
 def _print_human(inputs: Iterable[AtrInput], clock_hz: float, identify: _Identify) -> bool:
     from cardcheck.render.atr import render_atr, render_input_error
-    from cardcheck.render.console import make_console
+    from cardcheck.render.console import LineConsole
 
-    console = make_console()
+    console = LineConsole()
     failed = False
     for index, item in enumerate(inputs):
         if index:

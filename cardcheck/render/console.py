@@ -52,6 +52,25 @@ _ESCAPE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 
 _WORD = re.compile(r"\s*\S+\s*")
 
+_ONE_COLUMN = (
+    (0x20, 0x7E),
+    (0xA0, 0xAC),
+    (0xAE, 0x2FF),
+    (0x370, 0x482),
+    (0x2500, 0x25FC),
+    (0x2800, 0x28FF),
+)
+"""Characters rich counts as one column wide without looking them up (Latin, Greek, Cyrillic,
+box drawing): text made of them alone is laid out here; anything else goes to rich."""
+
+
+def one_column_each(text: str) -> bool:
+    """Every character of ``text`` is one column wide (and none is a tab or a line break)."""
+    if text.isascii():
+        return all(" " <= c <= "~" for c in text)
+    return all(any(lo <= ord(c) <= hi for lo, hi in _ONE_COLUMN) for c in text)
+
+
 STYLES = {
     "bold": "1",
     "dim": "2",
@@ -61,6 +80,8 @@ STYLES = {
     "blue": "34",
     "magenta": "35",
     "cyan": "36",
+    "italic": "3",
+    "bright_green": "92",
 }
 """The styles :class:`LineConsole` knows, with their SGR codes (colours from 31 on)."""
 
@@ -172,44 +193,50 @@ class LineConsole:
     def _stream(self) -> TextIO:
         return sys.stderr if self.stderr else sys.stdout
 
-    def print(self, markup: str | Table = "", *, soft_wrap: bool = False) -> None:
+    def _unicode(self, text: str) -> bool:
+        """``text`` can be written as it is: ASCII, or a UTF stream (rich would replace box
+        characters on any other)."""
+        encoding = getattr(self._stream(), "encoding", None) or "utf-8"  # as rich assumes
+        return text.isascii() or encoding.lower().startswith("utf")
+
+    def rule(self) -> None:
+        """A line across the console, as rich's ``console.rule()``."""
+        self._stream().write(self._styled([("─" * self.width, ("bright_green",))], 0, self.width))
+        self._stream().write("\n")
+
+    def print(self, markup: str | Table | Tree = "", *, soft_wrap: bool = False) -> None:
         """Print one line of markup, wrapped to :attr:`width` unless ``soft_wrap``; or a
-        :class:`Table`."""
-        if isinstance(markup, Table):
-            self._table(markup)
+        :class:`Table` or :class:`Tree`."""
+        if isinstance(markup, Table | Tree):
+            lines = markup.lines(self.width)
+            if lines is None or not all(self._unicode(t) for line in lines for t, _ in line):
+                self._rich_console().print(markup.rich())
+                return
+            text = "".join(
+                "".join(self._styled([piece], 0, len(piece[0])) for piece in line) + "\n"
+                for line in lines
+            )
+            self._stream().write(text)
             return
-        plain = markup.isascii() and "\t" not in markup and "\n" not in markup
-        pieces = parse(markup) if plain else None
+        pieces = parse(markup) if one_column_each(markup) and self._unicode(markup) else None
         if pieces is None:
             self._rich_console().print(markup, soft_wrap=soft_wrap)
             return
         text = "".join(piece for piece, _ in pieces)
         offsets = [] if soft_wrap else breaks(text, self.width)
-        lines = []
+        printed = []
         for begin, end in zip([0, *offsets], [*offsets, len(text)], strict=True):
             line = text[begin:end]
             if not soft_wrap and len(line) > self.width:
                 excess = min(len(line) - self.width, len(line) - len(line.rstrip()))
                 end -= excess
-            lines.append(self._styled(pieces, begin, end))
-        self._stream().write("\n".join(lines) + "\n")
+            printed.append(self._styled(pieces, begin, end))
+        self._stream().write("\n".join(printed) + "\n")
 
     def _rich_console(self) -> Console:
         if self._rich is None:
             self._rich = make_console(stderr=self.stderr, width=self.width)
         return self._rich
-
-    def _table(self, table: Table) -> None:
-        lines = table.lines(self.width)
-        if lines is None:
-            self._rich_console().print(table.rich())
-            return
-        out = []
-        for line in lines:
-            out.append(
-                "".join(self._styled([(text, styles)], 0, len(text)) for text, styles in line)
-            )
-        self._stream().write("".join(line + "\n" for line in out))
 
     def _styled(self, pieces: list[tuple[str, tuple[str, ...]]], begin: int, end: int) -> str:
         out = []
@@ -220,7 +247,7 @@ class LineConsole:
             if lo >= hi:
                 continue
             part = piece[lo - (position - len(piece)) : hi - (position - len(piece))]
-            codes = [STYLES[s] for s in styles if self.colour or STYLES[s] in ("1", "2")]
+            codes = [STYLES[s] for s in styles if self.colour or STYLES[s] in ("1", "2", "3")]
             if self.styled and codes:
                 part = f"\x1b[{';'.join(codes)}m{part}\x1b[0m"
             out.append(part)
@@ -244,114 +271,220 @@ def _is_dumb() -> bool:
     return os.environ.get("TERM", "").lower() in ("dumb", "unknown")
 
 
-class Table:
-    """A table without borders, drawn like rich's ``Table(box=None, padding=(0, 2))`` with
-    ``add_column(header, justify=...)`` and ``add_row(*cells)``, without importing rich.
+HEAVY_HEAD = "heavy_head"
+"""rich's default box: heavy lines under and between the headers, light ones between cells."""
 
-    :meth:`lines` lays it out as rich does (each column as wide as its widest cell plus two
-    spaces either side; when that is wider than the console, the widest columns narrowed and
-    their cells wrapped) or says it cannot (a cell that is not plain ASCII markup, a word wider
-    than its column); then :meth:`rich` makes the same table in rich.
+
+class Table:
+    """A table drawn like rich's ``Table`` with the same arguments (``box`` None or the default
+    heavy head without edges, ``padding``, ``title`` on the left, ``show_header``),
+    ``add_column(header, justify=...)`` and ``add_row(*cells, style=...)``, without importing
+    rich.
+
+    :meth:`lines` lays it out as rich does (each column as wide as its widest cell plus its
+    padding; when that is wider than the console, the widest columns narrowed and their cells
+    wrapped) or says it cannot (a cell with characters rich measures differently, a word wider
+    than its column, edges); then :meth:`rich` makes the same table in rich.
     """
 
-    PAD = 2
-    """Spaces left and right of every cell."""
-
     def __init__(
-        self, *, show_header: bool = True, box: None = None, padding: tuple[int, int] = (0, 2)
+        self,
+        *,
+        title: str | None = None,
+        title_justify: str = "center",
+        show_header: bool = True,
+        show_edge: bool = True,
+        box: str | None = HEAVY_HEAD,
+        padding: tuple[int, int] = (0, 1),
     ) -> None:
-        if box is not None or padding != (0, self.PAD):
-            raise ValueError("only tables without borders and with padding (0, 2)")
+        self.title = title
+        self.title_justify = title_justify
         self.show_header = show_header
         """The first line is the columns' headers (bold)."""
+        self.show_edge = show_edge
+        self.box = box
+        self.padding = padding
         self.columns: list[tuple[str, str]] = []
         """``(header, justify)``; justify is ``left`` or ``right``."""
-        self.rows: list[tuple[str, ...]] = []
-        """The cells, as markup."""
+        self.rows: list[tuple[tuple[str, ...], str]] = []
+        """The cells (markup) and the style of each row."""
 
     def add_column(self, header: str = "", *, justify: str = "left") -> None:
         """A column."""
         self.columns.append((header, justify))
 
-    def add_row(self, *cells: str) -> None:
+    def add_row(self, *cells: str, style: str = "") -> None:
         """A row of cells (markup); more cells than columns add columns (as in rich)."""
         while len(self.columns) < len(cells):
             self.columns.append(("", "left"))
-        self.rows.append(cells)
+        self.rows.append((cells, style))
 
     def rich(self) -> object:
         """The same table in rich."""
+        from rich import box
         from rich.table import Table as RichTable
 
-        table = RichTable(show_header=self.show_header, box=None, padding=(0, self.PAD))
+        table = RichTable(
+            title=self.title,
+            title_justify=self.title_justify,  # type: ignore[arg-type]
+            show_header=self.show_header,
+            show_edge=self.show_edge,
+            box=box.HEAVY_HEAD if self.box == HEAVY_HEAD else None,
+            padding=self.padding,
+        )
         for header, justify in self.columns:
             table.add_column(header, justify=justify)  # type: ignore[arg-type]
-        for row in self.rows:
-            table.add_row(*row)
+        for cells, style in self.rows:
+            table.add_row(*cells, style=style or None)
         return table
 
     def lines(self, width: int) -> list[Line] | None:
         """The table's lines as pieces of text with their styles, for a console ``width``
         wide; None when only rich can draw it the same."""
-        if not self.columns or not self.rows or width < 1:
+        top, pad = self.padding
+        boxed = self.box is not None
+        if top or not self.columns or not self.rows or width < 1:
+            return None
+        if boxed and (self.show_edge or not self.show_header):
+            return None
+        if self.title is not None and self.title_justify != "left":
             return None
         grid: list[list[Line]] = []
         headers = [header for header, _ in self.columns]
-        padded = [[*r, *[""] * (len(self.columns) - len(r))] for r in self.rows]
-        for index, row in enumerate([headers] * self.show_header + padded):
+        padded = [([*r, *[""] * (len(self.columns) - len(r))], st) for r, st in self.rows]
+        for index, (row, row_style) in enumerate([(headers, "")] * self.show_header + padded):
+            extra = tuple(row_style.split())
+            if any(style not in STYLES for style in extra):
+                return None
             row_pieces: list[Line] = []
             for cell in row:
-                plain = cell.isascii() and "\t" not in cell and "\n" not in cell
-                pieces = parse(cell) if plain else None
+                pieces = parse(cell) if one_column_each(cell) else None
                 if pieces is None:
                     return None
                 if index == 0 and self.show_header:
-                    pieces = [(text, ("bold", *styles)) for text, styles in pieces]
-                row_pieces.append(pieces)
+                    extra = ("bold",)
+                row_pieces.append([(text, (*extra, *styles)) for text, styles in pieces])
             grid.append(row_pieces)
         texts = [["".join(t for t, _ in cell) for cell in row] for row in grid]
-        widths = [self._measure([row[i] for row in texts], width) for i in range(len(self.columns))]
-        if sum(widths) > width:
-            widths = _collapse(widths, width)
-            if sum(widths) > width:
-                widths = _reduce(sum(widths) - width, [1] * len(widths), widths, widths)
+        available = width - (len(self.columns) - 1 if boxed else 0)
+        count = len(self.columns)
+        widths = [self._measure([row[i] for row in texts], available) for i in range(count)]
+        if sum(widths) > available:
+            widths = _collapse(widths, available)
+            if sum(widths) > available:
+                widths = _reduce(sum(widths) - available, [1] * count, widths, widths)
             widths = [self._measure([row[i] for row in texts], w) for i, w in enumerate(widths)]
         out: list[Line] = []
-        for row_pieces, row_texts in zip(grid, texts, strict=True):
+        table_width = sum(widths) + (count - 1 if boxed else 0)
+        if self.title is not None:
+            title = parse(self.title) if one_column_each(self.title) else None
+            if title is None or len("".join(t for t, _ in title)) > table_width:
+                return None
+            used = sum(len(t) for t, _ in title)
+            fill: Line = [(" " * (table_width - used), ())]
+            out.append([(t, ("italic", *st)) for t, st in title] + fill)
+        for number_of_row, (row_pieces, row_texts) in enumerate(zip(grid, texts, strict=True)):
             cells: list[list[Line]] = []
             for (_, justify), pieces, text, column in zip(
                 self.columns, row_pieces, row_texts, widths, strict=True
             ):
-                inner = column - 2 * self.PAD
+                inner = column - 2 * pad
                 words = (word.rstrip() for word in _WORD.findall(text))
                 if inner < 1 or any(len(word) > inner for word in words):
                     return None  # rich cuts it short with an ellipsis
                 cells.append(_cell_lines(pieces, text, inner, justify))
             height = max(len(lines) for lines in cells)
-            header = self.show_header and not out
+            header = self.show_header and number_of_row == 0
+            divider = "┃" if header else "│"
             for number in range(height):
                 line: Line = []
-                for lines, column in zip(cells, widths, strict=True):
+                for index, (lines, column) in enumerate(zip(cells, widths, strict=True)):
+                    if index and boxed:
+                        line.append((divider, ()))
                     if header:  # the headers are aligned at the bottom, the cells at the top
                         lines = [[] for _ in range(height - len(lines))] + lines
                     if number < len(lines) and lines[number]:
-                        line.append((" " * self.PAD, ()))
+                        line.append((" " * pad, ()))
                         line += lines[number]
-                        line.append((" " * self.PAD, ()))
+                        line.append((" " * pad, ()))
                     else:
                         line.append((" " * column, ()))
                 out.append(line)
+            if header and boxed:
+                out.append([("╇".join("━" * column for column in widths), ())])
         return out
 
     def _measure(self, texts: list[str], width: int) -> int:
         """A column's width: its widest cell plus padding, at most ``width``."""
-        inner = width - 2 * self.PAD
+        pad = 2 * self.padding[1]
+        inner = width - pad
         if width < 1:
             return 0
         if inner < 1:
             return width
         widest = max((min(len(text), inner) for text in texts if len(text) >= 1), default=0)
-        return min(widest + 2 * self.PAD, width) or 1
+        return min(widest + pad, width) or 1
+
+
+class Tree:
+    """A tree drawn like rich's ``Tree`` (``├── `` and ``└── `` guides), without importing rich:
+    ``Tree(label)``, ``add(label)`` returns the new branch."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        """Markup."""
+        self.children: list[Tree] = []
+
+    def add(self, label: str) -> Tree:
+        """A branch under this one."""
+        child = Tree(label)
+        self.children.append(child)
+        return child
+
+    def rich(self) -> object:
+        """The same tree in rich."""
+        from rich.tree import Tree as RichTree
+
+        def copy(node: Tree, into: RichTree) -> None:
+            for child in node.children:
+                copy(child, into.add(child.label))
+
+        tree = RichTree(self.label)
+        copy(self, tree)
+        return tree
+
+    def lines(self, width: int) -> list[Line] | None:
+        """The tree's lines for a console ``width`` wide; None when only rich can draw it."""
+        out: list[Line] = []
+
+        def draw(node: Tree, guides: str, last: bool, root: bool) -> bool:
+            if not one_column_each(node.label):
+                return False
+            pieces = parse(node.label)
+            if pieces is None:
+                return False
+            first = "" if root else guides + ("└── " if last else "├── ")
+            rest = "" if root else guides + ("    " if last else "│   ")
+            room = width - len(first)
+            if room < 1:
+                return False
+            text = "".join(t for t, _ in pieces)
+            offsets = breaks(text, room)
+            for number, (begin, end) in enumerate(
+                zip([0, *offsets], [*offsets, len(text)], strict=True)
+            ):
+                line = text[begin:end]
+                if len(line) > room:
+                    end -= min(len(line) - room, len(line) - len(line.rstrip()))
+                prefix = first if number == 0 else rest
+                out.append(([(prefix, ())] if prefix else []) + _slice(pieces, begin, end))
+            below = "" if root else guides + ("    " if last else "│   ")
+            return all(
+                draw(child, below, index == len(node.children) - 1, False)
+                for index, child in enumerate(node.children)
+            )
+
+        return out if draw(self, "", True, True) else None
 
 
 def _collapse(widths: list[int], width: int) -> list[int]:

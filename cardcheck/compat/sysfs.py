@@ -8,12 +8,12 @@ of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cardcheck.compat.ccid import UsbCcidInterface, find_descriptor
 from cardcheck.errors import EnvironmentProblem
+from cardcheck.values import Value
 
 if TYPE_CHECKING:
     from cardcheck.compat.rules import ReaderCapabilities
@@ -36,8 +36,7 @@ def usb_address_from_channel_id(channel_id: int) -> tuple[int, int] | None:
     return (value >> 8) & 0xFF, value & 0xFF
 
 
-@dataclass(frozen=True, slots=True)
-class UsbDevice:
+class UsbDevice(Value):
     """One USB device directory of sysfs."""
 
     path: Path

@@ -104,7 +104,12 @@ def test_tables_as_rich_draws_them(
         title = data.draw(st.sampled_from([None, "Structure", "Bit rate by clock"]))
         table = Table(title=title, title_justify="left", show_edge=False)
     for index, justify in enumerate(columns):
-        table.add_column(escape(data.draw(CELLS)) if index % 2 else f"col{index}", justify=justify)
+        table.add_column(
+            escape(data.draw(CELLS)) if index % 2 else f"col{index}",
+            justify=justify,
+            overflow=data.draw(st.sampled_from(["ellipsis", "fold"])),
+            no_wrap=data.draw(st.booleans()),
+        )
     marked = CELLS.map(lambda text: f"[green]{escape(text)}[/green] x")
     for _ in range(data.draw(st.integers(min_value=1, max_value=5))):
         style = data.draw(st.sampled_from(["", "yellow"]))
@@ -127,11 +132,13 @@ def test_the_compat_view_is_drawn_without_rich() -> None:
     """The tables of `compat` (columns added by their rows, a header, long cells) are drawn
     here, the same as rich draws them."""
     reader = Table(show_header=False, box=None, padding=(0, 2))
+    reader.add_column(no_wrap=True)  # as cardcheck.render.compat's tables of names and values
+    reader.add_column(overflow="fold")
     reader.add_row("why", "TA1 13 gives 43010 bit/s, within the reader's limits. " * 3)
     reader.add_row("clock", "4 MHz")
     clock = Table(box=None, padding=(0, 2))
-    clock.add_column("clock", justify="right")
-    clock.add_column("in spec")
+    clock.add_column("clock", justify="right", overflow="fold")
+    clock.add_column("in spec", overflow="fold")
     clock.add_row("6 MHz", "no: outside 1-5 MHz during the ATR, above fmax " * 2)
     for table in (reader, clock):
         for width in (40, 80, 120):

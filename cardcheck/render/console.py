@@ -399,9 +399,7 @@ class Table:
         count = len(self.columns)
         widths = [self._measure([row[i] for row in texts], available) for i in range(count)]
         if sum(widths) > available:
-            if any(no_wrap for _, no_wrap in self.folds):
-                return None  # rich keeps such a column whole and narrows the others
-            widths = _collapse(widths, available)
+            widths = _collapse(widths, available, [not no_wrap for _, no_wrap in self.folds])
             if sum(widths) > available:
                 widths = _reduce(sum(widths) - available, [1] * count, widths, widths)
             widths = [self._measure([row[i] for row in texts], w) for i, w in enumerate(widths)]
@@ -416,13 +414,15 @@ class Table:
             out.append([(t, ("italic", *st)) for t, st in title] + fill)
         for number_of_row, (row_pieces, row_texts) in enumerate(zip(grid, texts, strict=True)):
             cells: list[list[Line]] = []
-            for (_, justify), pieces, text, column in zip(
-                self.columns, row_pieces, row_texts, widths, strict=True
+            for (_, justify), (_, no_wrap), pieces, text, column in zip(
+                self.columns, self.folds, row_pieces, row_texts, widths, strict=True
             ):
                 inner = column - 2 * pad
                 words = (word.rstrip() for word in _WORD.findall(text))
                 if inner < 1 or any(len(word) > inner for word in words):
                     return None  # rich cuts it short with an ellipsis, or folds it
+                if no_wrap and len(text) > inner:
+                    return None  # rich does not wrap it: cut short or folded
                 cells.append(_cell_lines(pieces, text, inner, justify))
             height = max(len(lines) for lines in cells)
             header = self.show_header and number_of_row == 0
@@ -518,14 +518,20 @@ class Tree:
         return out if draw(self, "", True, True) else None
 
 
-def _collapse(widths: list[int], width: int) -> list[int]:
-    """rich's narrowing of the widest columns until the table fits (every column may wrap)."""
+def _collapse(widths: list[int], width: int, wrapable: list[bool]) -> list[int]:
+    """rich's narrowing of the widest columns that may wrap until the table fits."""
     excess = sum(widths) - width
+    if not any(wrapable):
+        return widths
     while sum(widths) and excess > 0:
-        widest = max(widths)
-        second = max((w for w in widths if w != widest), default=0)
-        ratios = [1 if w == widest else 0 for w in widths]
-        if not widest - second:
+        widest = max(w for w, wraps in zip(widths, wrapable, strict=True) if wraps)
+        second = max(
+            (w if wraps and w != widest else 0) for w, wraps in zip(widths, wrapable, strict=True)
+        )
+        ratios = [
+            1 if w == widest and wraps else 0 for w, wraps in zip(widths, wrapable, strict=True)
+        ]
+        if not any(ratios) or not widest - second:
             break
         widths = _reduce(excess, ratios, [min(excess, widest - second)] * len(widths), widths)
         excess = sum(widths) - width

@@ -39,6 +39,13 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _g(number: float) -> str:
+    """``number`` as people write it: 31536000, not 3.1536e+07; 0.001; 1e+99 stays short."""
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:g}"
+
+
 def _float(value: object, *, what: str, low: float, high: float, unit: str) -> float:
     """``value`` as a finite float in [low, high]."""
     if isinstance(value, bool):
@@ -51,14 +58,17 @@ def _float(value: object, *, what: str, low: float, high: float, unit: str) -> f
             number = float(text)
         except ValueError:
             raise OptionValueError(
-                f"{text!r} is not a number; {what} is {low:g} to {high:g}{unit}"
+                f"{text!r} is not a number; {what} is {_g(low)} to {_g(high)}{unit}"
             ) from None
     if not math.isfinite(number):
         raise OptionValueError(
-            f"{_text(value).strip()!r} is not a finite number; {what} is {low:g} to {high:g}{unit}"
+            f"{_text(value).strip()!r} is not a finite number; {what} is {_g(low)} to "
+            f"{_g(high)}{unit}"
         )
     if not low <= number <= high:
-        raise OptionValueError(f"{number:g} is out of range; {what} is {low:g} to {high:g}{unit}")
+        raise OptionValueError(
+            f"{_g(number)} is out of range; {what} is {_g(low)} to {_g(high)}{unit}"
+        )
     return number
 
 

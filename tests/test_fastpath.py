@@ -61,6 +61,10 @@ CASES = [
     ["readers", "--help"],
     ["compat", "--help"],
     ["db", "update", "--help"],
+    ["doctor", "--help"],
+    ["doctor", "--root", "/nonexistent/not-a-tree"],  # not a directory: exit 2 on both paths
+    ["watch", "--timeout", "nan"],  # refused by options.watch_timeout: exit 2, typer's message
+    ["check", "--count", "10001"],  # refused by options.check_count
     ["db"],  # the group's help on stderr: exit 2
 ]
 

@@ -1,6 +1,6 @@
 """Decoder throughput: every plain ATR of the pcsc-tools list, decoded in one process.
 
-As in a bulk ``cardcheck atr --file``: the values' quick __init__ installed, the decoder's
+As in a bulk ``cardcheck atr --file``: the decoder's
 caches emptied before each round (a new process starts with none), JSON written as the CLI
 writes it (``atr_json_text``) and, for comparison, through ``json.dumps(atr_to_json(...))``.
 Prints a human line and a JSON line on stdout; asserts nothing (timings are not tests).
@@ -18,7 +18,6 @@ from pathlib import Path
 from cardcheck.atr import decode, jsonout
 from cardcheck.atr.decode import decode_atr
 from cardcheck.atr.jsonout import atr_json_text, atr_to_json
-from cardcheck.values import install_quick_inits
 
 DEFAULT_LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "smartcard_list.latest.txt"
 PLAIN_ATR = re.compile(r"^3[BF](?: [0-9A-F]{2})*$")
@@ -30,7 +29,6 @@ def main(argv: list[str]) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     atrs = [bytes.fromhex(line.replace(" ", "")) for line in lines if PLAIN_ATR.match(line)]
 
-    install_quick_inits()
     best_decode = float("inf")
     best_json = float("inf")
     best_dumps = float("inf")

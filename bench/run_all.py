@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_decode.py", "bench_identify.py", "bench_watch.py")
+SCRIPTS = ("bench_startup.py", "bench_decode.py", "bench_identify.py", "bench_watch.py")
 
 
 def main() -> int:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cardcheck.values import quick_init
+from cardcheck.values import Value, field
 
 
 class Severity(StrEnum):
@@ -16,9 +15,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Value):
     """One problem or remark, with a stable machine-readable code."""
 
     severity: Severity

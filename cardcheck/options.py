@@ -6,10 +6,11 @@ wrong and what is allowed. NaN, infinities and values out of range are refused e
 ``float("nan")`` passes any ``min <= x <= max`` test that is written as two comparisons
 failing, so ranges are checked here with :func:`math.isfinite` first.
 
-The typer commands use them as ``typer.Option(..., parser=options.clock_mhz)`` (click then
-reports ``Invalid value for '--clock': ...`` with exit 2); the typer-free start-up path
-(:mod:`cardcheck.fastpath`) calls the same functions and leaves a refused value to typer,
-which gives that message. Pure: no typer, no printing.
+Each numeric option declared in :mod:`cardcheck.clispec` names its validator here. The typer
+commands use it as the option's parser (:func:`for_click`: click then reports ``Invalid value
+for '--clock': ...`` with exit 2); the typer-free start-up path (:mod:`cardcheck.fastpath`)
+calls the same function and leaves a refused value to typer, which gives that message. Pure:
+no typer, no printing.
 """
 
 from __future__ import annotations
@@ -26,11 +27,23 @@ if TYPE_CHECKING:
 
 
 class OptionValueError(ValueError):
-    """A value that an option does not accept; the message says why and what is allowed."""
+    """A value that an option does not accept; the message says why and what is allowed,
+    ``hint`` (if any) what to do instead."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
+
+
+def _g(number: float) -> str:
+    """``number`` as people write it: 31536000, not 3.1536e+07; 0.001; 1e+99 stays short."""
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:g}"
 
 
 def _float(value: object, *, what: str, low: float, high: float, unit: str) -> float:
@@ -45,14 +58,17 @@ def _float(value: object, *, what: str, low: float, high: float, unit: str) -> f
             number = float(text)
         except ValueError:
             raise OptionValueError(
-                f"{text!r} is not a number; {what} is {low:g} to {high:g}{unit}"
+                f"{text!r} is not a number; {what} is {_g(low)} to {_g(high)}{unit}"
             ) from None
     if not math.isfinite(number):
         raise OptionValueError(
-            f"{_text(value).strip()!r} is not a finite number; {what} is {low:g} to {high:g}{unit}"
+            f"{_text(value).strip()!r} is not a finite number; {what} is {_g(low)} to "
+            f"{_g(high)}{unit}"
         )
     if not low <= number <= high:
-        raise OptionValueError(f"{number:g} is out of range; {what} is {low:g} to {high:g}{unit}")
+        raise OptionValueError(
+            f"{_g(number)} is out of range; {what} is {_g(low)} to {_g(high)}{unit}"
+        )
     return number
 
 
@@ -85,8 +101,9 @@ MAX_RATE_RANGE = (1, 0xFFFFFFFE)
 """A reader's maximum data rate in bit/s (a 32-bit dwMaxDataRate; 0xFFFFFFFF means unknown)."""
 TIMEOUT_RANGE = (0.1, 86400.0)
 """db update --timeout, seconds: at least 0.1, at most a day."""
-WATCH_TIMEOUT_RANGE = (0.0, 31 * 86400.0)
-"""watch --timeout, seconds: 0 (show the current state and stop) to 31 days."""
+WATCH_TIMEOUT_RANGE = (0.0, 365 * 86400.0)
+"""watch --timeout, seconds: 0 (show the current state and stop) to a year (31536000 s;
+beyond it, leave --timeout out)."""
 JOBS_RANGE = (1, 1024)
 """--jobs: at least one process; more than the cores are capped (see atr_jobs.cap_jobs)."""
 CHECK_COUNT_RANGE = (1, 10000)
@@ -116,7 +133,14 @@ def timeout_seconds(value: object) -> float:
 def watch_timeout(value: object) -> float:
     """``watch --timeout S``."""
     low, high = WATCH_TIMEOUT_RANGE
-    return _float(value, what="the timeout", low=low, high=high, unit=" seconds")
+    try:
+        return _float(value, what="the timeout", low=low, high=high, unit=" seconds")
+    except OptionValueError as exc:
+        raise OptionValueError(
+            str(exc),
+            "give the seconds to watch, e.g. --timeout 30, or leave --timeout out to watch "
+            "until Ctrl-C",
+        ) from None
 
 
 def jobs(value: object) -> int:
@@ -138,8 +162,9 @@ def watch_count(value: object) -> int:
 
 
 def for_click(validate: Callable[[object], T]) -> Callable[[object], T]:
-    """``validate`` as a typer ``parser=``: its message becomes typer's usage error (exit 2)
-    instead of a bare "Invalid value" (typer is imported only when a value is refused)."""
+    """``validate`` as a typer ``parser=``: its message (and hint, on a line of its own)
+    becomes typer's usage error (exit 2) instead of a bare "Invalid value" (typer is imported
+    only when a value is refused)."""
 
     def parse(value: object) -> T:
         try:
@@ -147,7 +172,8 @@ def for_click(validate: Callable[[object], T]) -> Callable[[object], T]:
         except OptionValueError as exc:
             import typer
 
-            raise typer.BadParameter(str(exc)) from None
+            hint = f"\n  hint: {exc.hint}" if exc.hint else ""
+            raise typer.BadParameter(f"{exc}{hint}") from None
 
     parse.__name__ = validate.__name__
     parse.__doc__ = validate.__doc__

@@ -15,7 +15,7 @@ LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "smartcard_list
 def run(
     args: list[str], *, fast: bool, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, NO_COLOR="1")
+    env = dict(os.environ, NO_COLOR="1", PCSCLITE_CSOCK_NAME="/nonexistent/pcscd.comm")
     env.pop("CARDCHECK_NO_FASTPATH", None)
     if not fast:
         env["CARDCHECK_NO_FASTPATH"] = "1"
@@ -42,12 +42,38 @@ CASES = [
     ["atr", "-f", "-", "--json", "--no-db", "--jobs", "2"],
     ["atr", "-f", "-", "--json", "--no-db", "--jobs=3"],
     ["atr", "-f", "-", "--json", "--no-db", "--jobs", "0"],  # not a count: exit 2
+    ["compat", "3B 95 96 80 B1 FE 55 1F C7 47 72 61 63 65 13", "--clock", "4"],
+    ["compat", "3B", "02", "14", "50", "--clock=20", "--max-rate", "9600", "--json"],
+    ["compat", "3B", "02", "14", "50"],  # no reader: exit 2
+    ["compat", "3B", "02", "14", "50", "--voltages", "7"],  # bad voltages: exit 2
+    ["db", "info", "--db", str(LIST)],
+    ["db", "info", "--json", "--db", str(LIST)],
+    ["db", "search", "yubikey", "--db", str(LIST)],
+    ["db", "search", "--json", "Gemalto", "--db", str(LIST)],
+    ["db", "search", " ", "--db", str(LIST)],  # empty text: exit 2
+    ["db", "info", "--db", "/nonexistent/list.txt"],  # exit 2 or 3, the same on both paths
+    ["readers", "--json"],  # no PC/SC service (PCSCLITE_CSOCK_NAME): exit 3 on both paths
+    ["--help"],
+    ["db", "--help"],
+    ["db", "search", "-h"],
+    ["check", "--help"],
+    ["watch", "--help"],
+    ["readers", "--help"],
+    ["compat", "--help"],
+    ["db", "update", "--help"],
+    ["doctor", "--help"],
+    ["doctor", "--root", "/nonexistent/not-a-tree"],  # not a directory: exit 2 on both paths
+    ["watch", "--timeout", "nan"],  # refused by options.watch_timeout: exit 2, typer's message
+    ["check", "--count", "10001"],  # refused by options.check_count
+    ["db"],  # the group's help on stderr: exit 2
 ]
 
 
-@pytest.mark.parametrize("args", CASES, ids=[" ".join(c[1:4]) for c in CASES])
+@pytest.mark.parametrize("args", CASES, ids=[" ".join(c[:4]) for c in CASES])
 def test_fast_path_equals_typer(args: list[str]) -> None:
     stdin = "3B 02 14 50\n# comment\nzz\n3B 96\n"
+    if args[0] == "db":
+        run(args, fast=True, stdin=stdin)  # the index is built once: both then read it cached
     fast = run(args, fast=True, stdin=stdin)
     slow = run(args, fast=False, stdin=stdin)
     assert (fast.returncode, fast.stdout, fast.stderr) == (
@@ -74,28 +100,35 @@ def test_help_and_bad_options_go_to_typer() -> None:
     assert "clock" in bad.stderr.lower()
 
 
-def test_one_atr_does_not_load_inspect_and_the_stand_in_hands_over() -> None:
-    code = (
-        "import sys, json\n"
-        "from cardcheck.fastpath import try_fast\n"
-        "code = try_fast(['atr', '3B 02 14 50', '--no-db', '--json'])\n"
-        "deferred = type(sys.modules['inspect']).__name__\n"
-        "import inspect\n"
-        "from inspect import signature\n"
-        "real = sys.modules['inspect']\n"
-        "print(json.dumps([code, deferred, type(real).__name__, real.__file__ is not None,\n"
-        "    str(signature(lambda a, b=2: a)), inspect.isfunction(print)]))\n"
+def test_version_without_and_with_typer() -> None:
+    fast = run(["--version"], fast=True)
+    slow = run(["--version"], fast=False)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    import json
-
-    last = proc.stdout.splitlines()[-1]
-    assert json.loads(last) == [0, "Deferred", "module", True, "(a, b=2)", False]
+    assert fast.stdout.startswith("cardcheck ")
 
 
-def test_defer_import_leaves_a_loaded_module_alone() -> None:
-    from cardcheck.fastpath import defer_import
+def test_parse_options_leaves_doubtful_input_to_typer() -> None:
+    from cardcheck.clispec import ATR
+    from cardcheck.fastpath import parse_options
 
-    before = sys.modules["os"]
-    defer_import("os")
-    assert sys.modules["os"] is before
+    ATR_OPTIONS = ATR.options
+    good = parse_options(ATR_OPTIONS, ["3B", "--clock=4", "--jobs", "2", "-f", "-", "--json"])
+    assert good is not None
+    assert (good["clock"], good["jobs"], good["file"], good["json_output"]) == (4.0, 2, "-", True)
+    assert good["arguments"] == ["3B"]
+    for bad in (
+        ["3B", "--clock"],
+        ["3B", "--clock", "nan"],
+        ["3B", "--clock", "inf"],
+        ["3B", "--clock", "0"],
+        ["3B", "--jobs", "0"],
+        ["3B", "--jobs", "1.5"],
+        ["3B", "--json=yes"],
+        ["3B", "--unknown"],
+        ["3B", "-x"],
+    ):
+        assert parse_options(ATR_OPTIONS, bad) is None, bad

@@ -1,105 +1,151 @@
-"""quick_init keeps the frozen dataclasses of the decoder what they were, only quicker to make."""
+"""The decoder's value classes behave like frozen, slotted dataclasses with the same fields."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
+import pickle
 
 import pytest
 
-from cardcheck.atr import historical, model
+from cardcheck.atr import historical, model, timing
 from cardcheck.atr.decode import decode_atr
+from cardcheck.compat import ccid, clock, driver, quirks, rules, speed, sysfs
+from cardcheck.db import records
 from cardcheck.findings import Finding, Severity
-from cardcheck.values import install_quick_inits, quick_init
+from cardcheck.pcsc import errors as pcsc_errors
+from cardcheck.pcsc import model as pcsc_model
+from cardcheck.values import FrozenInstanceError, Value, field, fields
 
-QUICK = [
+VALUES = [
     cls
-    for module in (model, historical)
+    for module in (
+        model,
+        historical,
+        timing,
+        ccid,
+        clock,
+        driver,
+        quirks,
+        rules,
+        speed,
+        sysfs,
+        records,
+        pcsc_model,
+        pcsc_errors,
+    )
     for cls in vars(module).values()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
+    if isinstance(cls, type) and issubclass(cls, Value) and cls.__module__ == module.__name__
 ] + [Finding]
 
 
-def _plain_twin(cls: type) -> type:
-    """The same fields as a frozen dataclass with the generated __init__."""
-    spec = [(f.name, f.type, f) for f in dataclasses.fields(cls)]
-    return dataclasses.make_dataclass(cls.__name__, spec, frozen=True, slots=True)
+def _dataclass_twin(cls: type) -> type:
+    """A frozen, slotted dataclass with the same fields, defaults and compare options."""
+    sig = inspect.signature(cls)
+    items = []
+    for name, parameter in sig.parameters.items():
+        options: dict[str, object] = {"compare": name not in _NOT_COMPARED.get(cls.__name__, ())}
+        if parameter.default is not inspect.Parameter.empty:
+            options["default"] = parameter.default
+        items.append((name, object, dataclasses.field(**options)))  # type: ignore[call-overload]
+    return dataclasses.make_dataclass(cls.__name__, items, frozen=True, slots=True)
 
 
-def test_every_value_class_of_the_decoder_has_the_quick_init() -> None:
-    install_quick_inits()
-    assert len(QUICK) >= 15
-    for cls in QUICK:
-        assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
-        assert "_set_" in cls.__init__.__code__.co_names[0]
+_NOT_COMPARED = {
+    "InterfaceByte": ("offset",),
+    "AtrInfo": ("historical_offset",),
+    "StatusIndicator": ("offset",),
+    "StorageCard": ("offset",),
+    "TlvObject": ("offset",),
+    "HistoricalInfo": ("offset",),
+    "Finding": ("offset",),
+    "CcidDescriptor": ("findings",),
+    "Entry": ("line",),
+    "ReaderInfo": ("event_state",),
+}
 
 
-@pytest.mark.parametrize("cls", QUICK, ids=lambda c: c.__name__)
-def test_same_signature_as_the_generated_init(cls: type) -> None:
-    install_quick_inits()
-    assert inspect.signature(cls.__init__) == inspect.signature(_plain_twin(cls).__init__)
+def test_the_decoder_has_its_value_classes() -> None:
+    names = {cls.__name__ for cls in VALUES}
+    assert {"AtrInfo", "InterfaceByte", "HistoricalInfo", "TlvObject", "Finding"} <= names
+    assert len(VALUES) >= 15
 
 
-def test_values_stay_frozen_and_compare_by_meaning() -> None:
-    install_quick_inits()
+@pytest.mark.parametrize("cls", VALUES, ids=lambda c: c.__name__)
+def test_same_signature_slots_and_repr_as_a_dataclass(cls: type) -> None:
+    twin = _dataclass_twin(cls)
+    assert list(inspect.signature(cls).parameters) == list(fields(cls))
+    assert [p.default for p in inspect.signature(cls).parameters.values()] == [
+        p.default for p in inspect.signature(twin).parameters.values()
+    ]
+    assert cls.__slots__ == fields(cls)
+    assert not hasattr(cls(*range(len(fields(cls)))), "__dict__")
+    values = list(range(len(fields(cls))))
+    assert repr(cls(*values)) == repr(twin(*values))
+
+
+@pytest.mark.parametrize("cls", VALUES, ids=lambda c: c.__name__)
+def test_compares_and_hashes_like_the_dataclass(cls: type) -> None:
+    twin = _dataclass_twin(cls)
+    count = len(fields(cls))
+    base = list(range(count))
+    for index in range(count):
+        changed = list(base)
+        changed[index] = 100 + index
+        assert (cls(*base) == cls(*changed)) is (twin(*base) == twin(*changed))
+        if cls(*base) == cls(*changed):
+            assert hash(cls(*base)) == hash(cls(*changed))
+    assert cls(*base) != twin(*base)  # another class is never equal
+    assert cls(*base) != tuple(base)
+
+
+def test_values_stay_frozen() -> None:
     a = Finding(Severity.ERROR, "x", "message", 3)
     b = Finding(Severity.ERROR, "x", "message", offset=9)
     assert a == b  # offset is compare=False
     assert hash(a) == hash(b)
     assert a.advice is None  # the default is applied
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenInstanceError):
         a.code = "y"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        del a.code  # type: ignore[misc]
+    with pytest.raises(AttributeError):  # FrozenInstanceError is an AttributeError
+        a.other = 1  # type: ignore[attr-defined]
     with pytest.raises(TypeError):
         Finding(Severity.ERROR, "x")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         Finding(Severity.ERROR, "x", "m", 1, None, "extra")  # type: ignore[call-arg]
-    assert dataclasses.replace(a, code="z").code == "z"
 
 
-def test_decoded_atr_equals_one_made_by_the_generated_inits() -> None:
-    install_quick_inits()
+def test_a_decoded_atr_pickles_and_copies() -> None:
     info = decode_atr(bytes.fromhex("3B8F8001804F0CA000000306030001000000006A"))
-    twin = _plain_twin(model.AtrInfo)
-    values = {f.name: getattr(info, f.name) for f in dataclasses.fields(info)}
-    assert dataclasses.astuple(twin(**values)) == dataclasses.astuple(info)
+    assert pickle.loads(pickle.dumps(info)) == info
+    assert copy.copy(info) == info
+    assert copy.deepcopy(info) == info
     assert repr(info).startswith("AtrInfo(raw=b';")
+    assert info.__match_args__[0] == "raw"
 
 
-def test_refuses_classes_it_cannot_serve() -> None:
-    @dataclasses.dataclass(slots=True)
-    class Mutable:
-        x: int
+def test_declaration_errors() -> None:
+    with pytest.raises(TypeError, match="without a default"):
 
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class Post:
-        x: int
+        class Bad(Value):
+            a: int = 1
+            b: int
 
-        def __post_init__(self) -> None:
-            pass
-
-    for cls in (Mutable, Post):
-        with pytest.raises(TypeError):
-            quick_init(cls)
-
-    @quick_init
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class Factory:
-        x: list[int] = dataclasses.field(default_factory=list)
-
-    with pytest.raises(TypeError, match="default factory"):
-        install_quick_inits()
-    assert Factory().x == []  # left with its generated __init__
-
-
-def test_keyword_only_fields() -> None:
-    @quick_init
-    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-    class Pair:
+    class Base(Value):
         a: int
-        b: int = 2
 
-    install_quick_inits()
-    assert "_set_a" in Pair.__init__.__code__.co_names
-    assert Pair(a=1) == Pair(a=1, b=2)
-    with pytest.raises(TypeError):
-        Pair(1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="directly"):
+
+        class Sub(Base):  # type: ignore[misc]
+            b: int
+
+    class Options(Value):
+        a: int
+        b: int = field(default=2, compare=False)
+
+    assert Options(1) == Options(1, 3)
+    assert Options(1).b == 2
+    assert Options(1) != Options(2)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from cardcheck.atr import historical
 from cardcheck.atr.historical import decode_historical
@@ -113,16 +112,18 @@ def _fmt_mhz(mhz: float) -> str:
     return f"{mhz:g} MHz"
 
 
-@dataclass(slots=True)
 class _Builder:
     """Mutable state of one decoding run; only :func:`decode_atr` sees it."""
 
-    data: bytes
-    findings: list[Finding] = field(default_factory=list)
-    interface: list[InterfaceByte] = field(default_factory=list)
-    td_protocols: list[int] = field(default_factory=list)
-    truncated: bool = False
-    interface_complete: bool = True
+    __slots__ = ("data", "findings", "interface", "interface_complete", "td_protocols", "truncated")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.findings: list[Finding] = []
+        self.interface: list[InterfaceByte] = []
+        self.td_protocols: list[int] = []
+        self.truncated = False
+        self.interface_complete = True
 
     def add(
         self,

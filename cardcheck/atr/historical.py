@@ -8,13 +8,12 @@ does not depend on its historical bytes).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from enum import StrEnum
 
 from cardcheck.atr import pcsc_part3
 from cardcheck.findings import Finding, Severity
 from cardcheck.hextext import spaced_hex
-from cardcheck.values import quick_init
+from cardcheck.values import Value, field
 
 # --- closed sets -----------------------------------------------------------------------------
 
@@ -185,9 +184,7 @@ def status_word_meaning(sw: int) -> str | None:
 # --- decoded objects -------------------------------------------------------------------------
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class StatusIndicator:
+class StatusIndicator(Value):
     """Status indicator: card life cycle status and/or processing status SW1-SW2."""
 
     lcs: int | None
@@ -223,9 +220,7 @@ class StatusIndicator:
         }
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class CardServiceData:
+class CardServiceData(Value):
     """Card service data byte (tag 3)."""
 
     raw: int
@@ -289,9 +284,7 @@ class CardServiceData:
         }
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class DataCoding:
+class DataCoding(Value):
     """Data coding byte (second card capabilities byte)."""
 
     raw: int
@@ -315,9 +308,7 @@ class DataCoding:
         }
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class CardCapabilities:
+class CardCapabilities(Value):
     """Card capabilities (tag 7): 1 to 3 bytes, later ones absent (None) when not given."""
 
     raw: bytes
@@ -394,9 +385,7 @@ class CardCapabilities:
         }
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class ApplicationIdentifier:
+class ApplicationIdentifier(Value):
     """An AID (tag F, or PC/SC Part 3's tag 4F): RID then PIX."""
 
     aid: bytes
@@ -426,9 +415,7 @@ class ApplicationIdentifier:
         }
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class StorageCard:
+class StorageCard(Value):
     """PC/SC Part 3 storage or contactless card: the reader names the standard and the card."""
 
     standard_code: int
@@ -467,9 +454,7 @@ Decoded = StatusIndicator | CardServiceData | CardCapabilities | ApplicationIden
 """Structured decodes a :class:`TlvObject` may carry."""
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class TlvObject:
+class TlvObject(Value):
     """One compact-TLV data object of the historical bytes."""
 
     tag: int
@@ -503,9 +488,7 @@ class TlvObject:
         }
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class HistoricalInfo:
+class HistoricalInfo(Value):
     """Everything found in the historical bytes."""
 
     raw: bytes

@@ -6,12 +6,11 @@ the JSON contract read them. ``None`` always means "absent" or "reserved for fut
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 
 from cardcheck.findings import Finding, Severity
 from cardcheck.hextext import spaced_hex
-from cardcheck.values import quick_init
+from cardcheck.values import Value, field
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
@@ -43,9 +42,7 @@ class VoltageClass(StrEnum):
     C = "C"  # 1.8 V (1.62-1.98 V)
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class InterfaceByte:
+class InterfaceByte(Value):
     """One interface byte TAi/TBi/TCi/TDi with its meaning."""
 
     name: str
@@ -64,9 +61,7 @@ class InterfaceByte:
     """Offset of the byte in the ATR."""
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class RateParameters:
+class RateParameters(Value):
     """TA1: clock rate conversion (Fi, fmax) and baud rate adjustment (Di)."""
 
     fi_code: int
@@ -83,9 +78,7 @@ class RateParameters:
     """True when TA1 is present, False for the defaults (372/1/5 MHz)."""
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class SpecificMode:
+class SpecificMode(Value):
     """TA2: the card runs in specific mode (no PPS)."""
 
     protocol: int
@@ -96,9 +89,7 @@ class SpecificMode:
     """False when bit 0x80 is set: the card is unable to change mode."""
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class T1Parameters:
+class T1Parameters(Value):
     """T=1 specific bytes (first TA/TB/TC after a TD announcing T=1), with defaults filled in."""
 
     ifsc: int
@@ -117,9 +108,7 @@ class T1Parameters:
     """True when the error detection code came from the ATR."""
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class T15Parameters:
+class T15Parameters(Value):
     """Global bytes after T=15: clock stop, class indicator and SPU."""
 
     clock_stop: ClockStop | None
@@ -132,9 +121,7 @@ class T15Parameters:
     """First TB after T=15 (standard or proprietary use of contact C6), None when absent."""
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class Tck:
+class Tck(Value):
     """The check byte."""
 
     present: bool
@@ -149,9 +136,7 @@ class Tck:
     """Whether ISO 7816-3 requires a TCK for this ATR."""
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class AtrInfo:
+class AtrInfo(Value):
     """Everything the decoder found in one ATR. Never raised, always returned."""
 
     raw: bytes

@@ -7,11 +7,14 @@ at ``cardcheck/atr_db/`` inside a built wheel.
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import dataclass
-from pathlib import Path
 
 from cardcheck.paths import atr_db_file
+from cardcheck.values import Value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PCSC_RID = bytes.fromhex("A000000306")
 """Registered application provider identifier of the PC/SC Workgroup."""
@@ -19,8 +22,7 @@ PCSC_RID = bytes.fromhex("A000000306")
 _FILE_NAME = "pcsc_part3.json"
 
 
-@dataclass(frozen=True, slots=True)
-class PcscPart3Tables:
+class PcscPart3Tables(Value):
     """The two code tables of PC/SC Part 3."""
 
     standards: dict[int, str]
@@ -41,6 +43,8 @@ def tables() -> PcscPart3Tables:
     The codes only add names to a decode, so a broken installation degrades to
     "unknown code" rather than failing the whole ATR.
     """
+    import json
+
     path = table_path()
     if path is None:
         return PcscPart3Tables(standards={}, card_names={})

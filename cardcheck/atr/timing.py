@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from cardcheck.atr.model import AtrInfo
+from cardcheck.values import Value
 
 DEFAULT_FI = 372
 """Fi used before any speed change (and for the BWT formula)."""
@@ -63,8 +63,7 @@ def _seconds(etu: float | None, count: float) -> float | None:
     return None if etu is None else etu * count
 
 
-@dataclass(frozen=True, slots=True)
-class T0Timing:
+class T0Timing(Value):
     """T=0 character timing."""
 
     guard_time_etu: int
@@ -86,8 +85,7 @@ class T0Timing:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class T1Timing:
+class T1Timing(Value):
     """T=1 character and block timing."""
 
     guard_time_etu: int
@@ -124,8 +122,7 @@ class T1Timing:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Timing:
+class Timing(Value):
     """Timing of one card at one clock, at the speed TA1 announces."""
 
     clock_hz: float
@@ -241,8 +238,7 @@ def timing_for(info: AtrInfo, clock_hz: float) -> Timing:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ClockRow:
+class ClockRow(Value):
     """One row of the clock table: what a card gives at one clock frequency."""
 
     clock_mhz: float

@@ -1,7 +1,8 @@
 """The body of ``cardcheck atr``: read ATRs, decode, identify, print; free of typer.
 
-Both the typer command (:mod:`cardcheck.commands.atr`) and the start-up fast path
-(:mod:`cardcheck.fastpath`) call :func:`run_atr`, so they cannot drift apart.
+Both the typer command (:mod:`cardcheck.cli`) and the start-up fast path
+(:mod:`cardcheck.fastpath`) call :func:`run_atr` through :func:`cardcheck.commands.atr.atr`, so
+they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from cardcheck.errors import ExitCode, InputError
+from cardcheck.values import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
@@ -31,8 +32,7 @@ DEFAULT_CLOCK_MHZ = 3.5712
 """The clock most readers drive (9600 bit/s at 372/1)."""
 
 
-@dataclass(frozen=True, slots=True)
-class AtrInput:
+class AtrInput(Value):
     """One ATR to decode, or one input line that could not be read as an ATR."""
 
     text: str
@@ -256,10 +256,6 @@ def _lines_before(path: str, offset: int) -> int:
     return count
 
 
-_QUICK_INIT_LINES = 100
-"""From this many lines on, the decoder's values get their quicker __init__ (about 2 ms)."""
-
-
 def open_db(db_path: Path | None) -> Database:
     """The ATR database of the chain; skipped files are reported on stderr."""
     from cardcheck.db import open_database
@@ -340,10 +336,6 @@ def _run(
     # Standard input is always one stream (even when it is a regular file: `< atrs.txt`).
     size = None if stream is None or file in (None, "-") else _regular_size(stream)
     lines = 0 if stream is None else (_estimate_lines(stream, size) if size else 1)
-    if stream is not None and (size is None or lines >= _QUICK_INIT_LINES):
-        from cardcheck.values import install_quick_inits
-
-        install_quick_inits()
 
     if json_output:
         write = sys.stdout.write
@@ -402,14 +394,15 @@ def _print_json(
     from json.encoder import encode_basestring as quote
 
     from cardcheck.atr.jsonout import atr_json_text, input_error_json
-    from cardcheck.db.index import atr_text
-    from cardcheck.db.model import MatchSource
 
     # For each source of entries (the list, then the local additions, as Database.identify
     # orders them): entry number -> the text of json.dumps(match.to_json(), ensure_ascii=False)
     # for the Match that Database.identify would give for that entry, made when first needed.
     sources: list[tuple[ListIndex, str, dict[int, str]]] = []
     if database is not None:
+        from cardcheck.db.index import atr_text
+        from cardcheck.db.model import MatchSource
+
         sources.append((database.index, quote(MatchSource.LIST._value_), {}))
         if database.local_index is not None:
             sources.append((database.local_index, quote(MatchSource.LOCAL._value_), {}))
@@ -473,9 +466,9 @@ def _print_human(
     inputs: Iterable[AtrInput], clock_hz: float, identify: _Identify, state: _Outcome
 ) -> None:
     from cardcheck.render.atr import render_atr, render_input_error
-    from cardcheck.render.console import make_console
+    from cardcheck.render.console import LineConsole
 
-    console = make_console()
+    console = LineConsole()
     for index, item in enumerate(inputs):
         if index:
             console.print()
@@ -487,4 +480,4 @@ def _print_human(
             assert item.error is not None
             state.failed = True
             render_input_error(console, item.text, item.error, line=item.line)
-        console.file.flush()
+        console.flush()

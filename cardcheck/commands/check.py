@@ -1,62 +1,25 @@
-"""`cardcheck check`: the one-shot hardware verdict (service, reader, card, ATR, fit, latency)."""
+"""`cardcheck check`: the one-shot hardware verdict (service, reader, card, ATR, fit, latency).
+
+Its options are declared in :data:`cardcheck.clispec.CHECK`. Free of typer.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
-import typer
-
-from cardcheck import options
-from cardcheck.cli import DbOption, app
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
-@app.command()
 def check(
-    reader: Annotated[
-        str | None,
-        typer.Option(
-            "--reader",
-            metavar="NAME",
-            help=(
-                "Check this reader: its exact name, or a prefix or part of it that only one "
-                "reader has (else exit 2); default: the first reader holding a card."
-            ),
-        ),
-    ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="One JSON object (documented keys).")
-    ] = False,
-    apdu: Annotated[
-        str | None,
-        typer.Option(
-            "--apdu",
-            metavar="HEX",
-            help=(
-                "Read-only command to time instead of SELECT MF (00 A4 00 00 02 3F 00); only "
-                "SELECT, READ BINARY, READ RECORD, GET DATA and GET RESPONSE of class 00-0F "
-                "are sent, anything else is refused (exit 2)."
-            ),
-        ),
-    ] = None,
-    count: Annotated[
-        int,
-        typer.Option(
-            "--count", parser=options.for_click(options.check_count), help="Latency round trips."
-        ),
-    ] = 20,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
-    db: DbOption = None,
-) -> None:
-    """Check a reader and its card end to end, with a verdict and advice per stage.
-
-    Stages: service, readers, card, atr, identify, reader-capabilities, compatibility,
-    protocol, warm-reset, latency. Progress goes to stderr.
-
-    Exit codes: 0 pass or warn (1 for warn with --strict); 1 fail; 2 usage (an APDU not on
-    the read-only allowlist, a --reader that matches no reader or several); 3 environment
-    (no PC/SC service, no reader, no card, card removed, or a reader or card that did not
-    answer within a few seconds, e.g. held in another program's transaction).
-    """
+    reader: str | None = None,
+    json_output: bool = False,
+    apdu: str | None = None,
+    count: int = 20,
+    strict: bool = False,
+    db: Path | None = None,
+) -> int:
+    """Run ``cardcheck check`` (see :data:`cardcheck.clispec.CHECK`); returns the exit code."""
     import sys
 
     from cardcheck.checkrun import DEFAULT_APDU, CheckOptions, run_check
@@ -78,6 +41,4 @@ def check(
             sys.stdout.flush()
         else:
             render_check(report)
-    code = report.exit_code(strict=strict)
-    if code:
-        raise typer.Exit(code)
+    return report.exit_code(strict=strict)

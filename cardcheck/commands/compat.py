@@ -1,20 +1,18 @@
 """`cardcheck compat`: will this card work in that reader? An offline what-if.
 
 The reader is a CCID class descriptor file (54 bytes or a whole USB descriptor blob, binary
-or hex) and/or values given by hand. Only typer is imported at module level.
+or hex) and/or values given by hand. Its arguments and options are declared in
+:data:`cardcheck.clispec.COMPAT`. Free of typer.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
 
-import typer
-
-from cardcheck import options
-from cardcheck.cli import app
 from cardcheck.errors import ExitCode, InputError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
     from cardcheck.atr.model import VoltageClass
@@ -123,7 +121,7 @@ def _reader(
 
 def _with_rates(reader: ReaderCapabilities, text: str | None) -> ReaderCapabilities:
     """The reader with its rate table given by hand (``--data-rates``)."""
-    from dataclasses import replace
+    from cardcheck.values import replace
 
     if text is None:
         return reader
@@ -139,89 +137,22 @@ def _with_rates(reader: ReaderCapabilities, text: str | None) -> ReaderCapabilit
     return replace(reader, data_rates=rates, data_rates_known=True)
 
 
-@app.command()
 def compat(
-    ctx: typer.Context,
-    atr: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="ATR...",
-            help="The card's ATR in hex, e.g. 3B 95 96 80 B1 FE 55 1F C7 47 72 61 63 65 13.",
-            show_default=False,
-        ),
-    ] = None,
-    descriptor: Annotated[
-        str | None,
-        typer.Option(
-            "--descriptor",
-            "-d",
-            metavar="FILE",
-            help="The reader's 54-byte CCID class descriptor (binary or hex text), or a whole "
-            "USB descriptor blob such as sysfs `descriptors`; - for standard input.",
-        ),
-    ] = None,
-    clock: Annotated[
-        float | None,
-        typer.Option(
-            "--clock",
-            metavar="MHz",
-            parser=options.for_click(options.clock_mhz),
-            help="The reader's card clock in MHz (overrides the descriptor).",
-        ),
-    ] = None,
-    max_rate: Annotated[
-        int | None,
-        typer.Option(
-            "--max-rate",
-            metavar="BPS",
-            parser=options.for_click(options.max_rate_bps),
-            help="The reader's maximum data rate in bit/s (overrides the descriptor).",
-        ),
-    ] = None,
-    voltages: Annotated[
-        str | None,
-        typer.Option(
-            "--voltages",
-            metavar="5,3,1.8",
-            help="Voltages the reader supplies (overrides the descriptor).",
-        ),
-    ] = None,
-    protocols: Annotated[
-        str | None,
-        typer.Option(
-            "--protocols",
-            metavar="0,1",
-            help="Protocols the reader supports (overrides the descriptor).",
-        ),
-    ] = None,
-    data_rates: Annotated[
-        str | None,
-        typer.Option(
-            "--data-rates",
-            metavar="BPS,...",
-            help="The reader's data rate table (GET_DATA_RATES, as libccid's `parse` lists "
-            "it); 'none' for a reader without one.",
-        ),
-    ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="One JSON object: verdict, findings, reader, speed.")
-    ] = False,
-) -> None:
-    """Will this card work in that reader? Protocol, voltage, speed and clock, offline.
-
-    Predicts what pcscd and libccid will negotiate (who does the PPS, the bit rate, the
-    protocol) and says what to change when it will not work.
-
-    Exit codes: 0 pass or warn; 1 fail; 2 bad ATR, unreadable or bad descriptor file, or no
-    reader given.
-    """
+    atr: list[str] | None = None,
+    descriptor: str | None = None,
+    clock: float | None = None,
+    max_rate: int | None = None,
+    voltages: str | None = None,
+    protocols: str | None = None,
+    data_rates: str | None = None,
+    json_output: bool = False,
+) -> int:
+    """Run ``cardcheck compat`` (see :data:`cardcheck.clispec.COMPAT`); returns the exit code."""
     from cardcheck.atr.decode import decode_atr
     from cardcheck.atr.parse_hex import parse_atr_text
     from cardcheck.compat.rules import Verdict, compatibility
 
-    if not atr:
-        ctx.fail("Missing argument 'ATR...': give the card's ATR in hex.")
-    info = decode_atr(parse_atr_text(atr))
+    info = decode_atr(parse_atr_text(atr or []))
     reader = _with_rates(_reader(descriptor, clock, max_rate, voltages, protocols), data_rates)
     report = compatibility(info, reader)
 
@@ -233,14 +164,13 @@ def compat(
             sys.stdout.flush()
         else:
             from cardcheck.render.compat import render_compat
-            from cardcheck.render.console import make_console
+            from cardcheck.render.console import LineConsole
 
-            render_compat(make_console(), info, report)
+            render_compat(LineConsole(), info, report)
     except BrokenPipeError:
         # The reader went away (`| head`): end quietly, with the verdict's exit code.
         from cardcheck.render.error import silence_stdout
 
         silence_stdout()
 
-    if report.verdict is Verdict.FAIL:
-        raise typer.Exit(int(ExitCode.FAILED))
+    return int(ExitCode.FAILED if report.verdict is Verdict.FAIL else ExitCode.OK)

@@ -1,24 +1,18 @@
-"""`cardcheck db info|search|update`: the ATR list in use, searching it, updating it."""
+"""`cardcheck db info|search|update`: the ATR list in use, searching it, updating it.
+
+Their arguments and options are declared in :mod:`cardcheck.clispec` (``DB_INFO``,
+``DB_SEARCH``, ``DB_UPDATE``). Free of typer.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
-import typer
-
-from cardcheck import options
-from cardcheck.cli import db_app
-
-DB_OPTION_HELP = (
-    "Use this smartcard_list.txt instead of looking along the chain (also: CARDCHECK_DB)."
-)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
-@db_app.command("info")
-def info(
-    json_output: bool = typer.Option(False, "--json", help="Print JSON (documented keys)."),
-    db: Path | None = typer.Option(None, "--db", metavar="PATH", help=DB_OPTION_HELP),
-) -> None:
+def info(json_output: bool = False, db: Path | None = None) -> None:
     """Which ATR list is in use and why, its date, entries, index; the files skipped and why."""
     from cardcheck.db import open_database
     from cardcheck.render.db import DbFormat, render_info
@@ -29,14 +23,7 @@ def info(
     render_info(database.info(), DbFormat.JSON if json_output else DbFormat.HUMAN)
 
 
-@db_app.command("search")
-def search(
-    text: str = typer.Argument(
-        ..., metavar="TEXT", help="Text to find in card descriptions, e.g. yubikey."
-    ),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON (documented keys)."),
-    db: Path | None = typer.Option(None, "--db", metavar="PATH", help=DB_OPTION_HELP),
-) -> None:
+def search(text: str, json_output: bool = False, db: Path | None = None) -> None:
     """Find entries whose description mentions TEXT (case-insensitive)."""
     from cardcheck.db import open_database
     from cardcheck.errors import InputError
@@ -52,27 +39,12 @@ def search(
     render_search(text, database.search(text), DbFormat.JSON if json_output else DbFormat.HUMAN)
 
 
-@db_app.command("update")
 def update(
-    url: str | None = typer.Option(
-        None, "--url", help="Download from this URL (default: pcsc-tools' published list)."
-    ),
-    from_file: Path | None = typer.Option(
-        None, "--from", metavar="FILE", help="Install this file instead of downloading."
-    ),
-    force: bool = typer.Option(
-        False, "--force", help="Install even a list much smaller than the one in use."
-    ),
-    timeout: float = typer.Option(
-        30.0,
-        "--timeout",
-        metavar="SECONDS",
-        parser=options.for_click(options.timeout_seconds),
-        help="Most seconds the whole update may take (connecting and downloading).",
-    ),
-    json_output: bool = typer.Option(
-        False, "--json", help="Print what was installed as JSON (errors still go to stderr)."
-    ),
+    url: str | None = None,
+    from_file: Path | None = None,
+    force: bool = False,
+    timeout: float = 30.0,
+    json_output: bool = False,
 ) -> None:
     """Download the public ATR list into cardcheck's cache, check it, and switch to it safely.
 

@@ -7,14 +7,12 @@ ATR list is a warning (identified = []), never a reason for these commands to fa
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
 
-import typer
-
-from cardcheck.cli import DbOption, app
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cardcheck.db import Database, Match
     from cardcheck.pcsc.adapter import PcscContext
     from cardcheck.pcsc.errors import PcscError
@@ -107,13 +105,7 @@ def report_for(
     )
 
 
-@app.command()
-def readers(
-    json_output: Annotated[
-        bool, typer.Option("--json", help='Print JSON: {"readers": [...]} (documented keys).')
-    ] = False,
-    db: DbOption = None,
-) -> None:
+def readers(json_output: bool = False, db: Path | None = None) -> None:
     """List the smart-card readers, their state, and the card in each (ATR, protocol, identity).
 
     Reads states without disturbing other programs: it connects in shared mode only, and not

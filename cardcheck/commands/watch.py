@@ -6,18 +6,16 @@ wait is bounded (1 s) only so that --timeout and Ctrl-C are honoured promptly.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
-import typer
-
-from cardcheck.cli import DbOption, app
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cardcheck.commands.readers import Identifier
     from cardcheck.pcsc.adapter import PcscContext
     from cardcheck.pcsc.model import Event, EventKind, ReaderInfo
@@ -99,58 +97,12 @@ def watch_events(
         known = current
 
 
-MAX_TIMEOUT = 365 * 24 * 3600.0
-"""The largest ``--timeout`` (a year): beyond it, leave --timeout out."""
-
-
-def watch_timeout_seconds(value: float | None) -> float | None:
-    """``--timeout`` checked: a finite number of seconds from 0 to :data:`MAX_TIMEOUT`.
-
-    Raises InputError (exit 2) for NaN, infinities and values out of range. (Local to watch;
-    cardcheck.options holds the shared validators of the other commands.)
-    """
-    from cardcheck.errors import InputError
-
-    if value is None:
-        return None
-    if not math.isfinite(value) or not 0.0 <= value <= MAX_TIMEOUT:
-        raise InputError(
-            f"--timeout {value!r} is not a number of seconds from 0 to {MAX_TIMEOUT:.0f}",
-            "give the seconds to watch, e.g. --timeout 30, or leave --timeout out to watch "
-            "until Ctrl-C",
-            code="bad-option",
-        )
-    return value
-
-
-@app.command()
 def watch(
-    json_output: Annotated[
-        bool,
-        typer.Option("--json", help="One JSON object per event and line (JSON Lines), flushed."),
-    ] = False,
-    reader: Annotated[
-        str | None,
-        typer.Option(
-            "--reader",
-            metavar="NAME",
-            help=(
-                "Only this reader: its exact name, or a prefix or part of it that only one "
-                "reader has (several: exit 2); none yet: wait for it to be plugged in."
-            ),
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", metavar="S", help="Stop after S seconds (0 to 31536000)."),
-    ] = None,
-    count: Annotated[
-        int | None,
-        typer.Option(
-            "--count", metavar="N", min=1, help="Stop after N events (initial states count)."
-        ),
-    ] = None,
-    db: DbOption = None,
+    json_output: bool = False,
+    reader: str | None = None,
+    timeout: float | None = None,
+    count: int | None = None,
+    db: Path | None = None,
 ) -> None:
     """Watch readers: first the current state of each, then every insertion, removal,
     mute card, use by a program, and reader plugged in or out, as it happens.
@@ -163,8 +115,6 @@ def watch(
     from cardcheck.pcsc.adapter import open_context
     from cardcheck.render.pipes import stdout_may_close
     from cardcheck.render.watch import WatchFormat, watch_renderer
-
-    watch_timeout_seconds(timeout)
 
     identifier = Identifier(db)
     seen = 0

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass, field, replace
 from enum import IntFlag, StrEnum
 
 from cardcheck.atr.model import VoltageClass
 from cardcheck.errors import InputError
 from cardcheck.findings import Finding, Severity
+from cardcheck.values import Value, field, replace
 
 DESCRIPTOR_LENGTH = 54
 """bLength of every CCID class descriptor."""
@@ -104,8 +104,7 @@ class DescriptorPlace(StrEnum):
     """After the endpoint descriptors, as some readers put it."""
 
 
-@dataclass(frozen=True, slots=True)
-class CcidDescriptor:
+class CcidDescriptor(Value):
     """Every field of a CCID class descriptor, raw, with decoded views and sanity findings."""
 
     length: int
@@ -264,8 +263,7 @@ class CcidDescriptor:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class UsbCcidInterface:
+class UsbCcidInterface(Value):
     """A CCID class descriptor with what the surrounding USB descriptors said about it."""
 
     descriptor: CcidDescriptor

@@ -8,18 +8,16 @@ crystal (3.5712 or 6 MHz) run the card at that crystal from the ATR on. The arit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cardcheck.atr.model import AtrInfo
 from cardcheck.atr.timing import COMMON_CLOCKS_MHZ, ClockRow, clock_table
 from cardcheck.rates import whole_bps
+from cardcheck.values import Value
 
 CRYSTALS_MHZ: tuple[float, ...] = (3.5712, 6.0)
 """The crystals serial readers (Phoenix/Smartmouse style) usually offer."""
 
 
-@dataclass(frozen=True, slots=True)
-class ClockOption:
+class ClockOption(Value):
     """What the card gives at one clock, and whether that clock is in spec for it."""
 
     clock_mhz: float
@@ -50,8 +48,7 @@ class ClockOption:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class CrystalChoice:
+class CrystalChoice(Value):
     """One crystal of a serial reader and whether it suits the card."""
 
     option: ClockOption
@@ -68,8 +65,7 @@ class CrystalChoice:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ClockAdvice:
+class ClockAdvice(Value):
     """Clock advice for one card (and the reader's clock when known)."""
 
     ta1: int | None

@@ -9,10 +9,10 @@ vendor:product id is in the lists ``ifdVendorID``, ``ifdProductID`` and ``ifdFri
 from __future__ import annotations
 
 import plistlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from cardcheck.errors import EnvironmentProblem
+from cardcheck.values import Value
 
 LIBCCID_INFO_PLIST = Path("/usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Info.plist")
 """Where Debian's libccid package puts its reader list (the fallback of libccid_info_plist)."""
@@ -31,8 +31,7 @@ def libccid_info_plist() -> Path:
     return LIBCCID_INFO_PLIST
 
 
-@dataclass(frozen=True, slots=True)
-class DriverReader:
+class DriverReader(Value):
     """One reader of the driver's list."""
 
     vendor_id: int
@@ -48,8 +47,7 @@ class DriverReader:
         return f"{self.vendor_id:04X}:{self.product_id:04X}"
 
 
-@dataclass(frozen=True, slots=True)
-class DriverReaderList:
+class DriverReaderList(Value):
     """The readers an installed libccid drives."""
 
     path: Path

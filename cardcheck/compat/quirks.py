@@ -7,18 +7,17 @@ example it caps the Alcor AU9540/AU9560 at 200000 bit/s); the speed prediction m
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from cardcheck.errors import EnvironmentProblem
 from cardcheck.paths import atr_db_dir
+from cardcheck.values import Value
 
 QUIRKS_FILE = "reader_quirks.json"
 
 
-@dataclass(frozen=True, slots=True)
-class ReaderQuirk:
+class ReaderQuirk(Value):
     """One reader (USB vendor:product) whose descriptor values the driver replaces."""
 
     vendor_id: int

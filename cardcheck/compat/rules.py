@@ -8,7 +8,6 @@ pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from cardcheck.atr.model import AtrInfo, VoltageClass
@@ -25,6 +24,7 @@ from cardcheck.compat.speed import (
     predict_speed,
 )
 from cardcheck.findings import Finding, Severity
+from cardcheck.values import Value, replace
 
 UNLIMITED_RATE_BPS = 0xFFFFFFFF
 """dwMaxDataRate assumed when the reader's maximum is unknown (the largest value it can hold)."""
@@ -113,8 +113,7 @@ def parse_protocols(text: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-@dataclass(frozen=True, slots=True)
-class ReaderCapabilities:
+class ReaderCapabilities(Value):
     """What a reader can do, as far as it is known. ``None`` always means "unknown"."""
 
     source: CapabilitySource
@@ -350,8 +349,7 @@ class ReaderCapabilities:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class CompatReport:
+class CompatReport(Value):
     """The answer to "will this card work in that reader?"."""
 
     verdict: Verdict

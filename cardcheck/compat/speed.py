@@ -9,11 +9,11 @@ that. The driver never changes the clock and never reads dwMaximumClock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from cardcheck.compat.ccid import CcidDescriptor, CcidFeature
 from cardcheck.compat.quirks import ReaderQuirk
+from cardcheck.values import Value, field, replace
 
 # Fi and Di as libccid's ATR code reads them; RFU values are absent (the driver then uses 372/1).
 _FI: dict[int, int] = {
@@ -83,8 +83,7 @@ class PpsBy(StrEnum):
     """No PPS: the card is in specific mode (TA2)."""
 
 
-@dataclass(frozen=True, slots=True)
-class DriverView:
+class DriverView(Value):
     """The reader as libccid sees it after its own corrections: all the speed choice reads."""
 
     default_clock_khz: int
@@ -138,8 +137,7 @@ class DriverView:
         return view
 
 
-@dataclass(frozen=True, slots=True)
-class RateAttempt:
+class RateAttempt(Value):
     """One lower TA1 the driver tried for a card that is too fast."""
 
     ta1: int
@@ -150,8 +148,7 @@ class RateAttempt:
     """Whether the driver took it."""
 
 
-@dataclass(frozen=True, slots=True)
-class SpeedPrediction:
+class SpeedPrediction(Value):
     """What libccid will negotiate for one protocol."""
 
     protocol: int

@@ -11,12 +11,12 @@ their own (hand-made trees in unit tests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cardcheck.compat.ccid import UsbCcidInterface, find_descriptor
 from cardcheck.errors import EnvironmentProblem
+from cardcheck.values import Value
 
 if TYPE_CHECKING:
     from cardcheck.compat.rules import ReaderCapabilities
@@ -41,8 +41,7 @@ def usb_address_from_channel_id(channel_id: int) -> tuple[int, int] | None:
     return (value >> 8) & 0xFF, value & 0xFF
 
 
-@dataclass(frozen=True, slots=True)
-class UsbDevice:
+class UsbDevice(Value):
     """One USB device directory of sysfs."""
 
     path: Path
@@ -202,8 +201,7 @@ def capabilities_for_channel_id(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RefusedReader:
+class RefusedReader(Value):
     """A USB CCID reader present in sysfs whose firmware libccid refuses."""
 
     device: UsbDevice

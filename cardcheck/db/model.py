@@ -6,8 +6,9 @@ Kept small: it is imported on every identification. The records of ``db info`` a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from cardcheck.values import Value, field
 
 
 class MatchSource(StrEnum):
@@ -62,8 +63,7 @@ class IndexState(StrEnum):
     """Built now, but the cache could not be written: it will be built again next time."""
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(Value):
     """One entry that matches an ATR, as ATR_analysis would report it."""
 
     pattern: str

@@ -7,7 +7,8 @@ expression); the TAB-indented description lines that follow it; blank lines betw
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from cardcheck.values import Value
 
 MIN_ENTRIES = 1000
 """Fewest entries a list found in the chain (or downloaded) must have to be believed.
@@ -47,8 +48,7 @@ class ListRejected(Exception):
         """Why the data is not a usable list."""
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedList:
+class ParsedList(Value):
     """A list file read into entries, before indexing."""
 
     entries: tuple[RawEntry, ...]

@@ -6,10 +6,10 @@ Not needed to identify a card, so not imported on that path (start-up time).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardcheck.db.model import CandidateStatus, IndexState, MatchSource, SourceKind
+from cardcheck.values import Value, field
 
 SOURCE_KIND_TEXT: dict[SourceKind, str] = {
     SourceKind.OPTION: "given with --db",
@@ -23,8 +23,7 @@ SOURCE_KIND_TEXT: dict[SourceKind, str] = {
 """One human phrase per source kind: why that file was looked at."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(Value):
     """One entry of a list: an ATR (or an ATR pattern) and the cards it stands for."""
 
     pattern: str
@@ -49,8 +48,7 @@ class Entry:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class InvalidEntry:
+class InvalidEntry(Value):
     """An ATR line that is not a usable regular expression: counted and skipped."""
 
     line: int
@@ -65,8 +63,7 @@ class InvalidEntry:
         return {"line": self.line, "pattern": self.pattern, "reason": self.reason}
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(Value):
     """One file of the chain and what became of it."""
 
     path: Path
@@ -91,8 +88,7 @@ class Candidate:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class LocalInfo:
+class LocalInfo(Value):
     """The user's own additions file."""
 
     path: Path
@@ -117,8 +113,7 @@ class LocalInfo:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class DbInfo:
+class DbInfo(Value):
     """Everything ``cardcheck db info`` shows about the list in use."""
 
     path: Path

@@ -6,10 +6,10 @@ here masks it to 32 bits first. Pure: no pyscard import.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 from cardcheck.errors import EnvironmentProblem
+from cardcheck.values import Value
 
 
 class PcscResult(IntEnum):
@@ -97,8 +97,7 @@ class PcscError(EnvironmentProblem):
         return result_name(self.result)
 
 
-@dataclass(frozen=True, slots=True)
-class _Text:
+class _Text(Value):
     code: str
     """Stable code of the error (``pcsc-no-service``...)."""
     message: str

@@ -8,12 +8,12 @@ pyscard, no terminal. :func:`events_between` turns two snapshots of a reader int
 from __future__ import annotations
 
 import typing
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Flag, StrEnum
 from typing import Any
 
 from cardcheck.hextext import spaced_hex
+from cardcheck.values import Value, field
 
 
 class ReaderState(Flag):
@@ -80,8 +80,7 @@ class ResetKind(StrEnum):
     """SCARD_UNPOWER_CARD: power off, then power on again."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReaderInfo:
+class ReaderInfo(Value):
     """One reader as SCardGetStatusChange sees it, without connecting to the card."""
 
     name: str
@@ -104,8 +103,7 @@ class ReaderInfo:
         return bool(self.state & _BUSY)
 
 
-@dataclass(frozen=True, slots=True)
-class UsbChannel:
+class UsbChannel(Value):
     """Where a USB reader is attached, from SCARD_ATTR_CHANNEL_ID."""
 
     bus: int
@@ -126,8 +124,7 @@ def decode_ifd_version(value: int) -> str:
     return f"{(value >> 24) & 0xFF}.{(value >> 16) & 0xFF}.{value & 0xFFFF}"
 
 
-@dataclass(frozen=True, slots=True)
-class ReaderAttributes:
+class ReaderAttributes(Value):
     """Reader attributes read with SCardGetAttrib; None where the reader does not give one."""
 
     vendor_name: str | None = None
@@ -191,8 +188,7 @@ def first_description(identified: tuple[Identification, ...]) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ReaderReport:
+class ReaderReport(Value):
     """Everything ``cardcheck readers`` shows about one reader."""
 
     info: ReaderInfo
@@ -242,8 +238,7 @@ class EventKind(StrEnum):
     """A reader disappeared."""
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(Value):
     """One line of ``cardcheck watch``."""
 
     time: datetime

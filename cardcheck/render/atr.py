@@ -1,25 +1,22 @@
 """The human view of a decoded ATR: a verdict, the evidence, then what to do.
 
-Draws with rich on a console from :func:`cardcheck.render.console.make_console`, which already
-decides about colour (none when not a terminal or NO_COLOR is set).
+Draws on a :class:`cardcheck.render.console.LineConsole` (lines, tables and trees as rich draws
+them, without importing rich), which decides about colour (none when not a terminal or NO_COLOR
+is set).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from rich.markup import escape
-from rich.table import Table
-from rich.tree import Tree
-
 from cardcheck.findings import Severity
 from cardcheck.hextext import spaced_hex
 from cardcheck.rates import whole_bps
+from cardcheck.render.console import LineConsole as Console
+from cardcheck.render.console import Table, Tree, escape
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from rich.console import Console
 
     from cardcheck.atr.model import AtrInfo
     from cardcheck.atr.timing import Timing

@@ -1,24 +1,22 @@
 """The human view of a compatibility report: the verdict, the findings with advice, the reader,
 the speed prediction and the clock advice.
 
-Draws with rich on a console from :func:`cardcheck.render.console.make_console`, which decides
-about colour (none when not a terminal or NO_COLOR is set).
+Draws on a :class:`cardcheck.render.console.LineConsole` (lines and borderless tables as rich
+draws them, without importing rich), which decides about colour (none when not a terminal or
+NO_COLOR is set).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from rich.markup import escape
-from rich.table import Table
-
 from cardcheck.compat.rules import UNLIMITED_RATE_BPS, CapabilitySource, Verdict
 from cardcheck.findings import Severity
 from cardcheck.rates import whole_bps
+from cardcheck.render.console import LineConsole as Console
+from cardcheck.render.console import Table, escape
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from cardcheck.atr.model import AtrInfo
     from cardcheck.compat.clock import ClockAdvice
     from cardcheck.compat.rules import CompatReport, ReaderCapabilities

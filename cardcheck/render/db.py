@@ -1,7 +1,9 @@
 """Output of ``cardcheck db info|search|update``.
 
-Data goes to stdout (human view through rich, or JSON); warnings and progress go to stderr.
-rich is imported inside the functions that use it. The warnings are printed by
+Data goes to stdout (human view: lines with a few styles through
+:class:`~cardcheck.render.console.LineConsole`, which prints like rich without importing it; or
+JSON); warnings and progress (rich) go to stderr. rich is imported inside the functions that
+use it. The warnings are printed by
 :func:`cardcheck.render.error.print_warnings`, which is light enough for the fast path of
 ``cardcheck atr``.
 """
@@ -14,10 +16,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, assert_never
 
 from cardcheck.db.model import CandidateStatus, MatchSource
-from cardcheck.render.console import make_console
+from cardcheck.render.console import LineConsole, escape, make_console
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
     from cardcheck.db.records import DbInfo, Entry
@@ -50,15 +53,15 @@ def render_info(info: DbInfo, fmt: DbFormat) -> None:
     elif fmt is DbFormat.HUMAN:
         _info_human(info)
     else:
+        from typing import assert_never  # (typing only when unreachable code is reached)
+
         assert_never(fmt)
 
 
 def _info_human(info: DbInfo) -> None:
-    from rich.markup import escape
-
     from cardcheck.db.records import SOURCE_KIND_TEXT
 
-    console = make_console()
+    console = LineConsole()
     modified = datetime.fromtimestamp(info.modified).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     console.print(f"[bold]ATR list in use:[/bold] {escape(str(info.path))}")
     console.print(
@@ -108,13 +111,13 @@ def render_search(query: str, entries: Sequence[Entry], fmt: DbFormat) -> None:
     elif fmt is DbFormat.HUMAN:
         _search_human(query, entries)
     else:
+        from typing import assert_never  # (typing only when unreachable code is reached)
+
         assert_never(fmt)
 
 
 def _search_human(query: str, entries: Sequence[Entry]) -> None:
-    from rich.markup import escape
-
-    console = make_console()
+    console = LineConsole()
     for entry in entries:
         local = " [cyan](local)[/cyan]" if entry.source is MatchSource.LOCAL else ""
         console.print(f"[bold]{escape(entry.pattern)}[/bold]{local}")
@@ -131,13 +134,13 @@ def render_update(result: UpdateResult, fmt: DbFormat) -> None:
     elif fmt is DbFormat.HUMAN:
         _update_human(result)
     else:
+        from typing import assert_never  # (typing only when unreachable code is reached)
+
         assert_never(fmt)
 
 
 def _update_human(result: UpdateResult) -> None:
-    from rich.markup import escape
-
-    console = make_console()
+    console = LineConsole()
     if not result.changed:
         console.print(f"Already up to date: {escape(str(result.path))} ({result.entries} entries)")
         return

@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, assert_never
+from typing import assert_never
 
 from cardcheck.pcsc.model import ReaderReport, ReaderState, first_description, hex_atr
-from cardcheck.render.console import make_console
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from cardcheck.render.console import LineConsole, escape
 
 
 class ReadersFormat(StrEnum):
@@ -31,7 +28,7 @@ def render_readers(reports: Sequence[ReaderReport], fmt: ReadersFormat) -> None:
     if fmt is ReadersFormat.JSON:
         print(json.dumps(readers_to_json(reports), indent=2, ensure_ascii=False))
     elif fmt is ReadersFormat.HUMAN:
-        _human(reports, make_console())
+        _human(reports, LineConsole())
     else:
         assert_never(fmt)
 
@@ -55,9 +52,7 @@ def verdict(report: ReaderReport) -> tuple[str, str]:
     return "state unknown", "yellow"
 
 
-def _human(reports: Sequence[ReaderReport], console: Console) -> None:
-    from rich.markup import escape
-
+def _human(reports: Sequence[ReaderReport], console: LineConsole) -> None:
     cards = sum(1 for r in reports if r.info.card_present)
     plural = "s" if len(reports) != 1 else ""
     console.print(f"[bold]{len(reports)} reader{plural}[/], {cards} with a card")

@@ -182,6 +182,7 @@ def test_pcsc_commands_load_pyscard_but_not_typer(args: list[str], tmp_path: Pat
     assert "typer" not in top(modules)
     if args == ["readers"]:
         assert "rich" not in top(modules)  # lines of text, no table
+        assert not {"dataclasses", "inspect"} & top(modules)  # the APDU allowlist is Values
         assert "cardcheck.db.sources" not in modules  # no card, nothing to identify
 
 

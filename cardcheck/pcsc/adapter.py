@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
 
 from smartcard import scard
 
@@ -64,7 +63,11 @@ TRANSMIT_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 1.0
 """Seconds to wait for a context or connection to close before leaving it to the process exit."""
 
-_T = TypeVar("_T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
 
 DEFAULT_PROTOCOLS: tuple[Protocol, ...] = (Protocol.T0, Protocol.T1)
 """What :meth:`PcscContext.connect` accepts unless told otherwise: let the card choose."""

@@ -25,13 +25,11 @@ Pure: no pyscard, no terminal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cardcheck.errors import InputError
+from cardcheck.values import Value
 
 
-@dataclass(frozen=True, slots=True)
-class AllowedInstruction:
+class AllowedInstruction(Value):
     """One instruction of the allowlist."""
 
     ins: int
@@ -140,8 +138,7 @@ class ApduRefused(InputError):
         """The instruction byte, when the APDU had one."""
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(Value):
     """A command APDU that passed :func:`check_apdu`."""
 
     raw: bytes

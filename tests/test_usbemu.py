@@ -252,3 +252,33 @@ def test_reader_whose_firmware_libccid_refuses(emulated_reader: EmulatedReaderFa
     assert stage["id"] == "readers"
     assert "libccid needs 1.12 or later" in stage["message"]
     assert "firmware" in stage["advice"]
+
+
+def test_doctor_names_the_firmware_libccid_refuses(emulated_reader: EmulatedReaderFactory) -> None:
+    # The same refused SCL010, seen by `cardcheck doctor`: a USB CCID device in sysfs, no PC/SC
+    # reader for it, and the cause read from its bcdDevice.
+    emu = emulated_reader("SCL010.txt", listed=False)
+    assert emu.client("wait", timeout=8)["readers"] == []
+    done = cardcheck(["doctor", "--json"], emu.env())
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    found = [f for f in report["findings"] if f["code"] == "bogus-firmware"]
+    assert found, [f["code"] for f in report["findings"]]
+    assert "04E6:5291" in json.dumps(found[0])
+
+
+def test_doctor_matches_the_usb_device_to_its_pcsc_reader(
+    emulated_reader: EmulatedReaderFactory,
+) -> None:
+    # A reader libccid drives: doctor pairs the sysfs device with pcscd's reader by CHANNEL_ID
+    # (bus 1, address 2 of the emulation) and finds nothing wrong with either.
+    emu = emulated_reader("ACR38U-CCID.txt")
+    done = cardcheck(["doctor", "--json"], emu.env())
+    report = json.loads(done.stdout)
+    links = {link["id"]: link for link in report["links"]}
+    device = next(line for line in links["usb"]["seen"] if "072F:90CC" in line)
+    assert "(bus 1 address 2): PC/SC reader 'ACS ACR 38U-CCID" in device
+    assert links["readers"]["status"] == "ok"
+    assert links["service"]["status"] == "ok"
+    problems = {f["code"] for f in report["findings"] if f["severity"] == "error"}
+    assert problems == set(), problems

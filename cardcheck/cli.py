@@ -32,7 +32,7 @@ from cardcheck.clispec import (
     argument_of,
     option_of,
 )
-from cardcheck.errors import CardcheckError, ExitCode
+from cardcheck.errors import CardcheckError, ExitCode, caused_by
 from cardcheck.helptext import render_help, usage
 from cardcheck.render.error import report_error
 
@@ -301,7 +301,7 @@ def run(argv: list[str]) -> int:
                 raise BrokenPipeError(32, "Broken pipe") from None
             code = exc.code if isinstance(exc.code, int) else int(ExitCode.USAGE)
         except typer.Abort as exc:
-            if _interrupted(exc):
+            if caused_by(exc, KeyboardInterrupt):
                 raise KeyboardInterrupt from None
             sys.stderr.write("Aborted!\n")
             code = int(ExitCode.FAILED)
@@ -320,15 +320,3 @@ def run(argv: list[str]) -> int:
             raise
         return handled
     return code
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Whether ``exc`` was caused (directly or through its chain) by a KeyboardInterrupt."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, KeyboardInterrupt):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False

@@ -74,3 +74,16 @@ class OutputClosed(BrokenPipeError):
     every ``except BrokenPipeError`` treats it as one) without an errno, so that typer does not
     turn it into its own exit 1 on the way out (``cardcheck.cli.run`` handles it).
     """
+
+
+def caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``exc``, or an exception in its chain (cause or context), is a ``kind``: typer
+    and rich turn Ctrl-C and a closed pipe into exits of their own, with the original chained."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

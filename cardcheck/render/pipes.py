@@ -15,18 +15,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from cardcheck.errors import caused_by
 from cardcheck.render.error import silence_stdout
-
-
-def _from_broken_pipe(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, BrokenPipeError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def _stdout_to_devnull() -> None:
@@ -43,6 +33,6 @@ def stdout_may_close() -> Iterator[None]:
     except BrokenPipeError:
         _stdout_to_devnull()
     except SystemExit as exc:
-        if not _from_broken_pipe(exc):
+        if not caused_by(exc, BrokenPipeError):
             raise
         _stdout_to_devnull()  # rich did it already; harmless twice

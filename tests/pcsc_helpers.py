@@ -7,42 +7,8 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-
-# A program that is not cardcheck: it takes the card exclusively, like gpg's scdaemon can.
-_HOLDER = textwrap.dedent(
-    """
-    import sys
-    from smartcard import scard
-    result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    result, handle, protocol = scard.SCardConnect(
-        context, sys.argv[1], scard.SCARD_SHARE_EXCLUSIVE,
-        scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
-    print(f"{result & 0xFFFFFFFF:08X}", flush=True)
-    sys.stdin.read()
-    scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
-    """
-)
-
-
-@contextmanager
-def exclusive_holder(reader: str) -> Iterator[None]:
-    """Another process holds the card in ``reader`` exclusively while the block runs."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, reader],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    try:
-        status = proc.stdout.readline().strip()
-        assert status == "00000000", f"the holder could not connect exclusively: {status}"
-        yield
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=10)
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -88,31 +54,36 @@ NO_SERVICE_ENV = {"PCSCLITE_CSOCK_NAME": "/nonexistent/pcscd.comm"}
 """Makes the PC/SC client library look for pcscd where none listens: the service-down view."""
 
 
-# A program that is not cardcheck: it connects SHARED and opens a transaction, as OpenSC and
-# gpg's scdaemon do while they work with a card.
-_TRANSACTION = textwrap.dedent(
+# A program that is not cardcheck: it takes the card exclusively (as gpg's scdaemon can), or
+# connects SHARED and opens a transaction (as OpenSC and scdaemon do while they work with a
+# card). It prints the PC/SC result of what it did, then holds the card until stdin closes.
+_HOLDER = textwrap.dedent(
     """
     import sys
     from smartcard import scard
+    reader, how = sys.argv[1], sys.argv[2]
     result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    share = scard.SCARD_SHARE_EXCLUSIVE if how == "exclusive" else scard.SCARD_SHARE_SHARED
     result, handle, protocol = scard.SCardConnect(
-        context, sys.argv[1], scard.SCARD_SHARE_SHARED,
-        scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
-    begun = scard.SCardBeginTransaction(handle) if result == 0 else result
-    print(f"{result & 0xFFFFFFFF:08X} {begun & 0xFFFFFFFF:08X}", flush=True)
+        context, reader, share, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+    if how == "transaction" and result == 0:
+        result = scard.SCardBeginTransaction(handle)
+    print(f"{result & 0xFFFFFFFF:08X}", flush=True)
     sys.stdin.read()
-    scard.SCardEndTransaction(handle, scard.SCARD_LEAVE_CARD)
+    if how == "transaction":
+        scard.SCardEndTransaction(handle, scard.SCARD_LEAVE_CARD)
     scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
     """
 )
 
 
 @contextmanager
-def transaction_holder(reader: str) -> Iterator[None]:
-    """Another process is connected SHARED to the card in ``reader`` inside
-    SCardBeginTransaction while the block runs."""
+def card_holder(reader: str, how: str) -> Iterator[int]:
+    """Another process holds the card in ``reader`` while the block runs: ``exclusive`` (an
+    exclusive connection) or ``transaction`` (SHARED, inside SCardBeginTransaction). Yields
+    its pid."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _TRANSACTION, reader],
+        [sys.executable, "-c", _HOLDER, reader, how],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -120,11 +91,22 @@ def transaction_holder(reader: str) -> Iterator[None]:
     assert proc.stdout is not None and proc.stdin is not None
     try:
         status = proc.stdout.readline().strip()
-        assert status == "00000000 00000000", f"the holder could not begin a transaction: {status}"
-        yield
+        assert status == "00000000", f"the holder could not hold the card ({how}): {status}"
+        yield proc.pid
     finally:
         proc.stdin.close()
-        proc.wait(timeout=10)
+        proc.wait(timeout=15)
+
+
+def exclusive_holder(reader: str) -> AbstractContextManager[int]:
+    """Another process holds the card in ``reader`` exclusively while the block runs."""
+    return card_holder(reader, "exclusive")
+
+
+def transaction_holder(reader: str) -> AbstractContextManager[int]:
+    """Another process is connected SHARED to the card in ``reader`` inside
+    SCardBeginTransaction while the block runs."""
+    return card_holder(reader, "transaction")
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from conftest import READER_0, VCardFactory
 from doctor_tree import Tree, reader
-from pcsc_helpers import cli_env, run_cli
+from pcsc_helpers import card_holder, cli_env, run_cli
 
 from cardcheck.testing.pcscd import Pcscd
 
@@ -260,40 +260,6 @@ def test_fake_pcscd_that_never_answers(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Programs holding the vpcd card
 
-_HOLDER = textwrap.dedent(
-    """
-    import sys
-    from smartcard import scard
-    r, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    mode = scard.SCARD_SHARE_EXCLUSIVE if sys.argv[2] == "exclusive" else scard.SCARD_SHARE_SHARED
-    both = scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
-    r, h, p = scard.SCardConnect(ctx, sys.argv[1], mode, both)
-    if sys.argv[2] == "transaction" and r == 0:
-        r = scard.SCardBeginTransaction(h)
-    print(f"{r & 0xFFFFFFFF:08X}", flush=True)
-    sys.stdin.read()
-    if sys.argv[2] == "transaction":
-        scard.SCardEndTransaction(h, scard.SCARD_LEAVE_CARD)
-    scard.SCardDisconnect(h, scard.SCARD_LEAVE_CARD)
-    """
-)
-
-
-@contextmanager
-def holder(reader_name: str, how: str) -> Iterator[int]:
-    """Another process holds the card (``exclusive`` or ``transaction``); yields its pid."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, reader_name, how],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None and proc.stdin is not None
-    try:
-        assert proc.stdout.readline().strip() == "00000000"
-        yield proc.pid
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=15)
-
 
 @pytest.mark.parametrize(
     ("how", "code"),
@@ -301,7 +267,7 @@ def holder(reader_name: str, how: str) -> Iterator[int]:
 )
 def test_card_held_by_another_process(vcard: VCardFactory, how: str, code: str) -> None:
     vcard(ATR)
-    with holder(READER_0, how) as pid:
+    with card_holder(READER_0, how) as pid:
         status, doc = doctor()
     assert status == 1
     found = finding(doc, code)

@@ -18,9 +18,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 from cardcheck.errors import EnvironmentProblem
+from cardcheck.testing import Running
 from cardcheck.testing.vcard import VPCD_PORT, reader_name
 
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
@@ -52,7 +52,7 @@ def vpcd_readers() -> tuple[str, ...]:
         return ()
 
 
-class Pcscd:
+class Pcscd(Running):
     """A pcscd with the vpcd readers: the one running, or one started (and later stopped) here."""
 
     def __init__(self, *, timeout: float = 15.0) -> None:
@@ -142,17 +142,6 @@ class Pcscd:
         """Stop pcscd (only if started here) and start it again."""
         self.stop()
         self.start()
-
-    def __enter__(self) -> Pcscd:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _wait_ready(self, what: str) -> None:
         deadline = time.monotonic() + self.timeout

@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from types import TracebackType
+
+from cardcheck.testing import Running
 
 VPCD_HOST = "127.0.0.1"
 """Where the vpcd driver listens (its reader.conf.d file)."""
@@ -75,7 +76,7 @@ class CardConfig:
     """Computes the response to each command APDU."""
 
 
-class VirtualCard:
+class VirtualCard(Running):
     """One virtual card plugged into a vpcd reader, served by a background thread.
 
     ``start()`` connects (inserts the card) and ``stop()`` disconnects (removes it); the object is
@@ -161,17 +162,6 @@ class VirtualCard:
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5.0)
-
-    def __enter__(self) -> VirtualCard:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _serve(self, sock: socket.socket) -> None:
         try:

@@ -29,10 +29,10 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from cardcheck.errors import EnvironmentProblem
+from cardcheck.testing import Running
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 """The Python that has Debian's gi bindings (python3-gi) for umockdev."""
@@ -88,7 +88,7 @@ def _pcscd() -> str | None:
     )
 
 
-class EmulatedReader:
+class EmulatedReader(Running):
     """One emulated USB CCID reader (a real descriptor) with its own pcscd."""
 
     def __init__(
@@ -232,17 +232,6 @@ class EmulatedReader:
         workdir, self.workdir = self.workdir, None
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
-
-    def __enter__(self) -> EmulatedReader:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ use
 

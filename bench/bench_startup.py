@@ -46,6 +46,17 @@ DEBIAN_LIST = Path("/usr/share/pcsc/smartcard_list.txt")
 SHARED_LIST = REPO.parent / "shared" / "data" / "smartcard_list.latest.txt"
 VPCD_LOCK = Path("/tmp/cardcheck-vpcd.lock")
 
+VIA_RICH = "--via-rich"
+RICH_PROBE = (
+    "import sys\n"
+    "from cardcheck.render import console\n"
+    "console.Table.lines = console.Tree.lines = lambda self, width: None\n"
+    "console.one_column_each = lambda text: False\n"
+    "from cardcheck.__main__ import main\n"
+    "main()\n"
+)
+"""cardcheck with every Table, Tree and line of LineConsole handed to rich (its own fallback)."""
+
 ROWS: list[tuple[str, list[str], float | None]] = [
     ("`cardcheck atr ATR` (human view)", ["atr", *ATR.split()], 1.5),
     ("`cardcheck atr ATR --json`", ["atr", *ATR.split(), "--json"], 1.0),
@@ -64,7 +75,12 @@ ROWS: list[tuple[str, list[str], float | None]] = [
     ("`cardcheck db info` (index cached)", ["db", "info"], 1.5),
     ("`cardcheck db search yubikey`", ["db", "search", "yubikey"], 1.5),
     ("`cardcheck readers` (vpcd reader with a card)", ["readers"], 1.5),
+    ("`cardcheck atr ATR`, every line drawn by rich", [VIA_RICH, "atr", *ATR.split()], None),
+    ("`cardcheck db info`, every line drawn by rich", [VIA_RICH, "db", "info"], None),
 ]
+"""(label, cardcheck's arguments, goal as a ratio). Rows starting with VIA_RICH run the same
+command with LineConsole switched off, so every line goes through rich as before issue 11:
+what LineConsole buys, measured side by side."""
 
 
 def run(argv: list[str], env: dict[str, str]) -> float:
@@ -209,6 +225,9 @@ def main() -> int:
                         results[mode][label] = no_reader
                         print(f"| {label} | not run: {no_reader} | | | |")
                         continue
+                elif argv[0] == VIA_RICH:
+                    probe = [sys.executable, "-c", RICH_PROBE, *argv[1:]]
+                    figures = measure(probe, analysis, env, args.pairs)
                 else:
                     figures = measure([*cardcheck, *argv], analysis, env, args.pairs)
                 results[mode][label] = figures

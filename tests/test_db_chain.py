@@ -29,7 +29,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_system_list_is_used_and_identifies(home: Path) -> None:
     db = open_database()
-    assert db.path == LIST_PATH
+    assert Path(db.path) == LIST_PATH
     assert db.kind is SourceKind.SYSTEM
     assert db.warnings == ()
     matches = db.identify(MIFARE_1K)
@@ -49,10 +49,10 @@ def test_empty_pcsc_cache_does_not_hide_the_system_list(home: Path) -> None:
     trap = home / "cache" / "smartcard_list.txt"
     trap.write_bytes(b"")
     db = open_database()
-    assert db.path == LIST_PATH
+    assert Path(db.path) == LIST_PATH
     assert db.identify(MIFARE_1K)
     [warning] = db.warnings
-    assert warning.path == trap
+    assert Path(warning.path) == trap
     assert warning.status is CandidateStatus.SKIPPED
     assert warning.reason == "it is empty"
     assert warning.hint is not None and f"rm {trap}" in warning.hint
@@ -65,7 +65,7 @@ def test_first_valid_list_wins_in_chain_order(home: Path) -> None:
     pcsc_home = home / "home" / ".smartcard_list.txt"
     shutil.copyfile(LIST_PATH, pcsc_home)
     db = open_database()
-    assert db.path == pcsc_home
+    assert Path(db.path) == pcsc_home
     assert db.kind is SourceKind.PCSC_HOME
     statuses = [(c.kind, c.status) for c in db.chain]
     assert statuses == [
@@ -81,7 +81,7 @@ def test_truncated_list_is_skipped(home: Path) -> None:
     short = home / "cache" / "smartcard_list.txt"
     short.write_bytes(LIST_PATH.read_bytes()[:30000])
     db = open_database()
-    assert db.path == LIST_PATH
+    assert Path(db.path) == LIST_PATH
     assert "truncated" in (db.warnings[0].reason or "")
 
 
@@ -142,7 +142,7 @@ def test_index_cache_built_then_loaded_then_invalidated(home: Path) -> None:
     shutil.copyfile(LIST_PATH, listing)
     first = open_database()
     assert first.index_state is IndexState.BUILT
-    assert first.index_path is not None and first.index_path.is_file()
+    assert first.index_path is not None and Path(first.index_path).is_file()
     second = open_database()
     assert second.index_state is IndexState.CACHED
     assert second.identify(MIFARE_1K) == first.identify(MIFARE_1K)
@@ -157,8 +157,8 @@ def test_index_cache_built_then_loaded_then_invalidated(home: Path) -> None:
 def test_corrupt_cache_falls_back(home: Path) -> None:
     first = open_database()
     assert first.index_path is not None
-    for garbage in (b"", b"\x00garbage", first.index_path.read_bytes()[:1000]):
-        first.index_path.write_bytes(garbage)
+    for garbage in (b"", b"\x00garbage", Path(first.index_path).read_bytes()[:1000]):
+        Path(first.index_path).write_bytes(garbage)
         again = open_database()
         assert again.index_state is IndexState.BUILT
         assert again.identify(MIFARE_1K) == first.identify(MIFARE_1K)

@@ -84,7 +84,7 @@ def test_same_matches_as_atr_analysis(tmp_path: Path, monkeypatch: pytest.Monkey
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     db = open_database()
-    assert db.path == tmp_path / "cache" / "smartcard_list.txt"
+    assert Path(db.path) == tmp_path / "cache" / "smartcard_list.txt"
 
     atrs = sample_atrs()
     with ThreadPoolExecutor(max_workers=4) as pool:

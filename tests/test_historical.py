@@ -172,7 +172,7 @@ def test_pcsc_part3_table_file() -> None:
     assert len(tables.card_names) >= 60
     path = pcsc_part3.table_path()
     assert path is not None
-    assert "source" in json.loads(path.read_text(encoding="utf-8"))
+    assert "source" in json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def test_pcsc_part3_table_matches_shared_figures() -> None:
@@ -583,8 +583,8 @@ def test_table_lookup_order(
             assert storage.standard is None
             assert "unknown standard 03" in storage.meaning
         else:
-            assert path == tmp_path / expected / "pcsc_part3.json"
-            assert pcsc_part3.tables().standards == {3: path.parent.parent.name}
+            assert path is not None and Path(path) == tmp_path / expected / "pcsc_part3.json"
+            assert pcsc_part3.tables().standards == {3: Path(path).parent.parent.name}
     finally:
         pcsc_part3.tables.cache_clear()
         historical.cache_clear()

@@ -94,6 +94,36 @@ def test_light_paths_load_no_framework_renderer_or_driver(args: list[str], tmp_p
     assert "cardcheck.cli" not in modules
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["atr", *ATR, "--json"], ["atr", *ATR], ["db", "info"], ["db", "search", "yubikey"]],
+    ids=["atr --json", "atr", "db info", "db search"],
+)
+def test_identifying_needs_no_pathlib(args: list[str], tmp_path: Path) -> None:
+    """The ATR list's places are plain strings (cardcheck.paths): pathlib would bring
+    urllib.parse and ipaddress along on every identification."""
+    code, modules = loaded(args, tmp_path)
+    assert code == 0
+    assert not {"pathlib", "urllib", "ipaddress"} & top(modules)
+
+
+def test_cached_index_identifies_without_re(tmp_path: Path) -> None:
+    """Opening a list through its cached index and identifying this card needs no regular
+    expression (only parsing a list, building an index and trying a generic pattern do)."""
+    probe = (
+        "import sys\n"
+        "from cardcheck.db import open_database\n"
+        "matches = open_database().identify(bytes.fromhex(sys.argv[1]))\n"
+        "print(len(matches), 're' in sys.modules, 'cardcheck.db.index' in sys.modules)\n"
+    )
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), CARDCHECK_DB=str(LIST))
+    argv = [sys.executable, "-c", probe, "".join(ATR)]
+    first = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.split() == ["1", "True", "True"]  # parsed and indexed: re is needed
+    second = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+    assert second.stdout.split() == ["1", "False", "True"]
+
+
 def test_version_loads_neither_decoder_nor_database(tmp_path: Path) -> None:
     _, modules = loaded(["--version"], tmp_path)
     assert not {m for m in modules if m.startswith(("cardcheck.atr", "cardcheck.db"))}

@@ -11,11 +11,6 @@ import functools
 from cardcheck.paths import atr_db_file
 from cardcheck.values import Value
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
 PCSC_RID = bytes.fromhex("A000000306")
 """Registered application provider identifier of the PC/SC Workgroup."""
 
@@ -31,7 +26,7 @@ class PcscPart3Tables(Value):
     """Card name code NN NN -> name, e.g. 0x0001 -> MIFARE Classic 1K."""
 
 
-def table_path() -> Path | None:
+def table_path() -> str | None:
     """Where ``pcsc_part3.json`` is: inside the package (wheel) first, then the repository top."""
     return atr_db_file(_FILE_NAME)
 
@@ -49,7 +44,8 @@ def tables() -> PcscPart3Tables:
     if path is None:
         return PcscPart3Tables(standards={}, card_names={})
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as stream:
+            raw = json.load(stream)
         standards = {int(k, 16): str(v) for k, v in raw["standards"].items()}
         card_names = {int(k, 16): str(v) for k, v in raw["card_names"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -11,7 +11,6 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
 
 from cardcheck.errors import ExitCode, InputError
 from cardcheck.values import Value
@@ -19,6 +18,7 @@ from cardcheck.values import Value
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import BinaryIO
 
     from cardcheck.atr.model import AtrInfo

@@ -56,7 +56,7 @@ def _default_path() -> Path:
             "cannot find cardcheck's data folder atr_db/ (it holds the reader quirks)",
             "reinstall cardcheck; the folder ships with it",
         )
-    return folder / QUIRKS_FILE
+    return Path(folder) / QUIRKS_FILE
 
 
 def load_quirks(path: Path | None = None) -> tuple[ReaderQuirk, ...]:

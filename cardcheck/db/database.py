@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from cardcheck.db.index import ListIndex, atr_text
 from cardcheck.db.model import CandidateStatus, IndexState, Match, MatchSource, SourceKind
@@ -13,10 +13,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-
 if TYPE_CHECKING:
     from cardcheck.db.records import Candidate, DbInfo, Entry, LocalInfo
 
-PlaceRecord = tuple[Path, SourceKind, CandidateStatus, str | None, str | None]
+PlaceRecord = tuple[str, SourceKind, CandidateStatus, str | None, str | None]
 """A file of the chain as (path, kind, status, reason, hint): a :class:`Candidate` made lazily."""
 
-LocalRecord = tuple[Path, bool, str | None]
+LocalRecord = tuple[str, bool, str | None]
 """The local additions file as (path, exists, problem)."""
 
 
@@ -40,13 +40,13 @@ class Database:
     def __init__(
         self,
         *,
-        path: Path,
+        path: str,
         kind: SourceKind,
         size: int,
         modified: float,
         index: ListIndex,
         index_state: IndexState,
-        index_path: Path | None,
+        index_path: str | None,
         places: tuple[PlaceRecord, ...],
         local: LocalRecord,
         local_index: ListIndex | None,
@@ -190,7 +190,7 @@ class Database:
         index_size: int | None = None
         if self.index_path is not None:
             try:
-                index_size = self.index_path.stat().st_size
+                index_size = os.stat(self.index_path).st_size
             except OSError:
                 index_size = None
         return DbInfo(

@@ -19,8 +19,6 @@ and load it in about a millisecond (see :mod:`cardcheck.db.cache`).
 
 from __future__ import annotations
 
-import re
-import warnings
 from bisect import bisect_left
 
 from cardcheck.db.parse import ParsedList
@@ -28,6 +26,7 @@ from cardcheck.db.parse import ParsedList
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
     from cardcheck.db.records import InvalidEntry
@@ -42,7 +41,9 @@ ALPHABET = "0123456789ABCDEF "
 """Every character an ATR text (:func:`atr_text`) can hold."""
 
 # Regular expressions are kept as text and compiled (by re's cache) when a list is indexed:
-# compiling them at import would cost start-up time on every identification.
+# compiling them at import would cost start-up time on every identification. For the same
+# reason :mod:`re` itself is imported only where a list is indexed or a generic pattern is
+# tried: a lookup in a cached index needs no regular expression for most ATRs.
 _LITERAL_CHAR = "[0-9A-Za-z ]"
 _LITERAL = f"{_LITERAL_CHAR}*"
 _SIMPLE_ATOM = rf"(?:{_LITERAL_CHAR}|\.|\[[0-9A-Za-z ,|\-]+\])"
@@ -107,6 +108,9 @@ def compile_entry(pattern: str) -> re.Pattern[str]:
 
     Raises :class:`re.error` for a line that is not a valid regular expression.
     """
+    import re
+    import warnings
+
     with warnings.catch_warnings():
         # Classes such as [NDS||V14] make re warn about future set syntax: not our concern.
         warnings.simplefilter("ignore", FutureWarning)
@@ -126,6 +130,8 @@ def _accepted(atom: str) -> str:
 
 def _simple_checks(pattern: str) -> tuple[BucketKey, Checks] | None:
     """Bucket and checks of a pattern of single-character atoms, or None for any other pattern."""
+    import re
+
     if not re.fullmatch(_SIMPLE, pattern):
         return None
     atoms = re.findall(_SIMPLE_ATOM, pattern)
@@ -158,6 +164,8 @@ def _simple_checks(pattern: str) -> tuple[BucketKey, Checks] | None:
 
 def _required_prefix(pattern: str) -> str:
     """Literal characters every text matching a generic pattern starts with ("" when unsure)."""
+    import re
+
     if not re.fullmatch(_PLAIN_GENERIC, pattern):
         return ""
     leading = re.match(_LITERAL, pattern)
@@ -261,6 +269,8 @@ class ListIndex:
     @classmethod
     def build(cls, parsed: ParsedList) -> ListIndex:
         """Index a parsed list; invalid patterns are recorded in :attr:`invalid` and skipped."""
+        import re
+
         patterns: list[str] = []
         pattern_offsets = [0]
         lines: list[int] = []

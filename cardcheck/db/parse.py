@@ -6,8 +6,6 @@ expression); the TAB-indented description lines that follow it; blank lines betw
 
 from __future__ import annotations
 
-import re
-
 from cardcheck.values import Value
 
 MIN_ENTRIES = 1000
@@ -77,6 +75,8 @@ def decode_list(data: bytes) -> str:
 
 
 def _list_date(comments: list[str]) -> str | None:
+    import re  # here, not at the top: identifying with a cached index parses no list
+
     for line in comments:
         found = re.search(_ISO_DATE, line)
         if found:
@@ -95,6 +95,8 @@ def parse_list(text: str) -> ParsedList:
     above it, a blank line ends an entry; any other line is an ATR line. A trailing CR is
     dropped (ATR_analysis would keep it and then match nothing).
     """
+    import re  # here, not at the top: identifying with a cached index parses no list
+
     atr_shaped = re.compile(_ATR_SHAPED)
     entries: list[RawEntry] = []
     comments: list[str] = []

@@ -6,8 +6,6 @@ Not needed to identify a card, so not imported on that path (start-up time).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from cardcheck.db.model import CandidateStatus, IndexState, MatchSource, SourceKind
 from cardcheck.values import Value, field
 
@@ -66,7 +64,7 @@ class InvalidEntry(Value):
 class Candidate(Value):
     """One file of the chain and what became of it."""
 
-    path: Path
+    path: str
     """Where cardcheck looked."""
     kind: SourceKind
     """Which place of the chain this is."""
@@ -91,7 +89,7 @@ class Candidate(Value):
 class LocalInfo(Value):
     """The user's own additions file."""
 
-    path: Path
+    path: str
     """``$XDG_CONFIG_HOME/cardcheck/local_atrs.txt``."""
     exists: bool
     """Whether the file is there."""
@@ -116,7 +114,7 @@ class LocalInfo(Value):
 class DbInfo(Value):
     """Everything ``cardcheck db info`` shows about the list in use."""
 
-    path: Path
+    path: str
     """The list in use."""
     kind: SourceKind
     """Why this file: the place of the chain it was found at."""
@@ -134,7 +132,7 @@ class DbInfo(Value):
     """Entries that are not usable regular expressions (skipped)."""
     index_state: IndexState
     """Where the lookup index came from."""
-    index_path: Path | None
+    index_path: str | None
     """The on-disk index file, or None when none could be written."""
     index_size: int | None
     """Size of the on-disk index file in bytes, or None."""

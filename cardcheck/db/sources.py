@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
-from pathlib import Path
 
 from cardcheck import paths
 from cardcheck.db import cache
@@ -38,10 +37,10 @@ and tests). Empty means: no system location."""
 LIST_NAME = "smartcard_list.txt"
 
 SYSTEM_LISTS = (
-    Path("/usr/share/pcsc") / LIST_NAME,  # Debian, Ubuntu, Fedora (pcsc-tools package)
-    Path("/usr/local/share/pcsc") / LIST_NAME,  # built from source; Homebrew on Intel macOS
-    Path("/usr/local/pcsc") / LIST_NAME,  # older pcsc-tools installs (ATR_analysis looks here)
-    Path("/opt/homebrew/share/pcsc") / LIST_NAME,  # Homebrew on Apple silicon
+    "/usr/share/pcsc/" + LIST_NAME,  # Debian, Ubuntu, Fedora (pcsc-tools package)
+    "/usr/local/share/pcsc/" + LIST_NAME,  # built from source; Homebrew on Intel macOS
+    "/usr/local/pcsc/" + LIST_NAME,  # older pcsc-tools installs (ATR_analysis looks here)
+    "/opt/homebrew/share/pcsc/" + LIST_NAME,  # Homebrew on Apple silicon
 )
 """Where pcsc-tools installs the list, in the order cardcheck looks."""
 
@@ -53,40 +52,45 @@ INSTALL_HINT = (
 )
 
 
-def cardcheck_list_path() -> Path:
+def cardcheck_list_path() -> str:
     """cardcheck's own copy of the list, written only by ``cardcheck db update``."""
-    return paths.cache_dir() / LIST_NAME
+    return os.path.join(paths.cache_dir(), LIST_NAME)
 
 
-def local_list_path() -> Path:
+def local_list_path() -> str:
     """The user's own additions: ``$XDG_CONFIG_HOME/cardcheck/local_atrs.txt``."""
-    return paths.config_dir() / LOCAL_NAME
+    return os.path.join(paths.config_dir(), LOCAL_NAME)
 
 
-def system_lists() -> tuple[Path, ...]:
+def system_lists() -> tuple[str, ...]:
     """The system locations, or those of ``CARDCHECK_SYSTEM_LISTS`` when it is set."""
     override = os.environ.get(ENV_SYSTEM_LISTS)
     if override is None:
         return SYSTEM_LISTS
-    return tuple(Path(item) for item in override.split(os.pathsep) if item)
+    return tuple(item for item in override.split(os.pathsep) if item)
 
 
-def chain(db_path: Path | None = None) -> list[tuple[Path, SourceKind]]:
+def chain(db_path: str | os.PathLike[str] | None = None) -> list[tuple[str, SourceKind]]:
     """The places looked at, in order; only the explicit one with ``--db``/``CARDCHECK_DB``."""
     if db_path is not None:
-        return [(db_path, SourceKind.OPTION)]
+        return [(os.fspath(db_path), SourceKind.OPTION)]
     env = os.environ.get(ENV_DB)
     if env:
-        return [(Path(env), SourceKind.ENVIRONMENT)]
+        return [(env, SourceKind.ENVIRONMENT)]
     return [
         (cardcheck_list_path(), SourceKind.CARDCHECK_CACHE),
-        (paths.cache_home() / LIST_NAME, SourceKind.PCSC_USER_CACHE),
-        (Path.home() / ".smartcard_list.txt", SourceKind.PCSC_HOME),
+        (os.path.join(paths.cache_home(), LIST_NAME), SourceKind.PCSC_USER_CACHE),
+        (os.path.join(os.path.expanduser("~"), ".smartcard_list.txt"), SourceKind.PCSC_HOME),
         *((path, SourceKind.SYSTEM) for path in system_lists()),
     ]
 
 
-def fix_hint(path: Path, kind: SourceKind) -> str:
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read()
+
+
+def fix_hint(path: str, kind: SourceKind) -> str:
     """How to fix a skipped list, depending on where it was found."""
     if kind is SourceKind.CARDCHECK_CACHE:
         return f"run `cardcheck db update` to download it again, or delete it: rm {path}"
@@ -109,8 +113,8 @@ def _describe_os_error(exc: OSError) -> str:
 
 
 def load_list(
-    path: Path, *, min_entries: int = MIN_ENTRIES, use_cache: bool = True
-) -> tuple[ListIndex, os.stat_result, IndexState, Path | None]:
+    path: str, *, min_entries: int = MIN_ENTRIES, use_cache: bool = True
+) -> tuple[ListIndex, os.stat_result, IndexState, str | None]:
     """Read, check and index one list file (through the on-disk index cache).
 
     Raises FileNotFoundError when it is not there, ListRejected when it is not a usable list.
@@ -136,7 +140,7 @@ def load_list(
         if cached is not None and len(cached) >= min_entries:
             return cached, info, IndexState.CACHED, cache.index_path(path)
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path)
     except OSError as exc:
         raise ListRejected(f"it cannot be read ({_describe_os_error(exc)})") from exc
     parsed = parse_list(decode_list(data))
@@ -155,7 +159,7 @@ def _load_local() -> tuple[LocalRecord, ListIndex | None]:
             return (path, True, "it is not a regular file"), None
         if info.st_size > MAX_LIST_BYTES:
             return (path, True, f"it is {info.st_size} bytes, far more than an ATR list"), None
-        data = path.read_bytes()
+        data = _read_bytes(path)
     except FileNotFoundError:
         return (path, False, None), None
     except OSError as exc:
@@ -167,7 +171,7 @@ def _load_local() -> tuple[LocalRecord, ListIndex | None]:
     return (path, True, None), index
 
 
-def open_database(db_path: Path | None = None) -> Database:
+def open_database(db_path: str | os.PathLike[str] | None = None) -> Database:
     """Open the ATR database: the first valid list of the chain, plus the local additions.
 
     ``db_path`` is ``--db``; ``CARDCHECK_DB`` plays the same part when it is None. With either,

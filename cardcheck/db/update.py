@@ -299,7 +299,7 @@ def update_list(
     except CardcheckError:
         in_use = None
     if in_use is not None:
-        previous, previous_entries = in_use.path, len(in_use.index)
+        previous, previous_entries = Path(in_use.path), len(in_use.index)
         if not force and len(index) < SHRINK_LIMIT * previous_entries:
             raise _fail(
                 f"{origin} holds {len(index)} entries, far fewer than the {previous_entries} of "
@@ -307,7 +307,7 @@ def update_list(
                 "the list in use was not changed; use --force to install it anyway",
             )
 
-    target = cardcheck_list_path()
+    target = Path(cardcheck_list_path())
     backup = target.with_name(target.name + ".bak")
     try:
         current = target.read_bytes()
@@ -330,7 +330,7 @@ def update_list(
                 f"the list in use was not changed; check the permissions of {target.parent}",
             ) from exc
     try:
-        _, _, state, _ = load_list(target)
+        _, _, state, _ = load_list(str(target))
     except (OSError, ListRejected) as exc:  # pragma: no cover - it was checked just above
         raise _fail(f"{target} could not be indexed after the update: {exc}") from exc
     return UpdateResult(

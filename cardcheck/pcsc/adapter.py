@@ -579,20 +579,6 @@ class CardConnection:
         return self._handle
 
 
-def _attribute(owner: PcscContext, handle: Any, attribute: int, reader: str) -> bytes | None:
-    result, value = owner.bounded(
-        lambda: scard.SCardGetAttrib(handle, attribute),
-        "SCardGetAttrib",
-        owner.timeout,
-        lambda: owner.blocked(reader, "SCardGetAttrib", owner.timeout),
-    )
-    code = normalize(result)
-    if code in UNAVAILABLE_ATTRIBUTE:
-        return None
-    _check(code, "SCardGetAttrib", reader)
-    return bytes(value)
-
-
 def _text(value: bytes | None) -> str | None:
     if not value:
         return None
@@ -607,19 +593,43 @@ def _dword(value: bytes | None) -> int | None:
     return int(number)
 
 
-def _read_attributes(owner: PcscContext, handle: Any, reader: str) -> ReaderAttributes:
-    def get(name: str) -> bytes | None:
-        return _attribute(owner, handle, getattr(scard, f"SCARD_ATTR_{name}"), reader)
+_ATTRIBUTES = (
+    "VENDOR_NAME",
+    "VENDOR_IFD_VERSION",
+    "VENDOR_IFD_SERIAL_NO",
+    "MAXINPUT",
+    "CHANNEL_ID",
+    "DEVICE_FRIENDLY_NAME",
+    "DEVICE_SYSTEM_NAME",
+)
+"""The reader attributes cardcheck reads (SCARD_ATTR_*), all in one bounded call."""
 
-    version = _dword(get("VENDOR_IFD_VERSION"))
-    channel_id = _dword(get("CHANNEL_ID"))
+
+def _read_attributes(owner: PcscContext, handle: Any, reader: str) -> ReaderAttributes:
+    codes = [getattr(scard, f"SCARD_ATTR_{name}") for name in _ATTRIBUTES]
+    answers = owner.bounded(
+        lambda: [scard.SCardGetAttrib(handle, code) for code in codes],
+        "SCardGetAttrib",
+        owner.timeout,
+        lambda: owner.blocked(reader, "SCardGetAttrib", owner.timeout),
+    )
+    values: dict[str, bytes | None] = {}
+    for name, (result, value) in zip(_ATTRIBUTES, answers, strict=True):
+        code = normalize(result)
+        if code in UNAVAILABLE_ATTRIBUTE:
+            values[name] = None
+            continue
+        _check(code, "SCardGetAttrib", reader)
+        values[name] = bytes(value)
+    version = _dword(values["VENDOR_IFD_VERSION"])
+    channel_id = _dword(values["CHANNEL_ID"])
     return ReaderAttributes(
-        vendor_name=_text(get("VENDOR_NAME")),
+        vendor_name=_text(values["VENDOR_NAME"]),
         ifd_version=None if version is None else decode_ifd_version(version),
-        serial_number=_text(get("VENDOR_IFD_SERIAL_NO")),
-        max_input=_dword(get("MAXINPUT")),
+        serial_number=_text(values["VENDOR_IFD_SERIAL_NO"]),
+        max_input=_dword(values["MAXINPUT"]),
         channel_id=channel_id,
         usb=None if channel_id is None else decode_channel_id(channel_id),
-        friendly_name=_text(get("DEVICE_FRIENDLY_NAME")),
-        system_name=_text(get("DEVICE_SYSTEM_NAME")),
+        friendly_name=_text(values["DEVICE_FRIENDLY_NAME"]),
+        system_name=_text(values["DEVICE_SYSTEM_NAME"]),
     )

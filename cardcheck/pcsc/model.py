@@ -8,12 +8,14 @@ pyscard, no terminal. :func:`events_between` turns two snapshots of a reader int
 from __future__ import annotations
 
 import typing
-from datetime import datetime
 from enum import Flag, StrEnum
 from typing import Any
 
 from cardcheck.hextext import spaced_hex
 from cardcheck.values import Value, field
+
+if typing.TYPE_CHECKING:
+    from datetime import datetime
 
 
 class ReaderState(Flag):

@@ -10,7 +10,6 @@ use it. The warnings are printed by
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +34,8 @@ class DbFormat(StrEnum):
 
 
 def _print_json(data: object) -> None:
+    import json
+
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import assert_never
@@ -26,6 +25,8 @@ def readers_to_json(reports: Sequence[ReaderReport]) -> dict[str, object]:
 def render_readers(reports: Sequence[ReaderReport], fmt: ReadersFormat) -> None:
     """Print the readers on stdout in ``fmt``."""
     if fmt is ReadersFormat.JSON:
+        import json
+
         print(json.dumps(readers_to_json(reports), indent=2, ensure_ascii=False))
     elif fmt is ReadersFormat.HUMAN:
         _human(reports, LineConsole())

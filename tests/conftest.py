@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from db_atrs import PREVIOUS, isolated_env
 
 from cardcheck.testing.pcscd import Pcscd, wait_reader
 from cardcheck.testing.usbemu.emulator import EmulatedReader
@@ -100,3 +101,14 @@ def emulated_reader() -> Iterator[EmulatedReaderFactory]:
     yield start
     for emu in started:
         emu.stop()
+
+
+@pytest.fixture
+def own_copy(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An isolated environment whose list in use is cardcheck's own older, complete copy
+    (:data:`db_atrs.PREVIOUS`): the starting point of the ``db update`` tests."""
+    env = isolated_env(tmp_path)
+    ours = tmp_path / "cache" / "cardcheck" / "smartcard_list.txt"
+    ours.parent.mkdir(parents=True)
+    ours.write_bytes(PREVIOUS)
+    return env, ours

@@ -9,6 +9,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LIST_PATH = DATA / "smartcard_list.latest.txt"
+LIST_BYTES = LIST_PATH.read_bytes()
 """The 2026-05-26 public list (5,070 entries, 238 patterns): read in place, never copied in."""
 
 HEX = "0123456789ABCDEF"
@@ -78,3 +79,22 @@ def isolated_env(root: Path, *, system: list[Path] | None = None) -> dict[str, s
     env["CARDCHECK_SYSTEM_LISTS"] = os.pathsep.join(str(p) for p in chosen)
     env["NO_COLOR"] = "1"
     return env
+
+
+def cut_at_entries(data: bytes, keep: int) -> bytes:
+    """The list up to (not including) its entry number ``keep``, closed by the published
+    list's trailer: still a well-formed, complete list."""
+    seen = 0
+    lines = data.split(b"\n")
+    for number, line in enumerate(lines):
+        if line.strip() and not line.startswith((b"#", b"\t")):
+            if seen == keep:
+                return b"\n".join(lines[:number]) + b"\n" + TRAILER
+            seen += 1
+    return data
+
+
+TRAILER = b"# do not delete\n"
+
+
+PREVIOUS = cut_at_entries(LIST_BYTES, 4600)  # an older, smaller but complete list

@@ -9,29 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from db_atrs import LIST_PATH, isolated_env
+from db_atrs import LIST_PATH, PREVIOUS, cut_at_entries, isolated_env
 from httpserver import Route, serve
 
 GOOD = LIST_PATH.read_bytes()
 
 
-def cut_at_entries(data: bytes, keep: int) -> bytes:
-    """The list up to (not including) its entry number ``keep``, closed by the published
-    list's trailer: still a well-formed, complete list."""
-    seen = 0
-    lines = data.split(b"\n")
-    for number, line in enumerate(lines):
-        if line.strip() and not line.startswith((b"#", b"\t")):
-            if seen == keep:
-                return b"\n".join(lines[:number]) + b"\n" + TRAILER
-            seen += 1
-    return data
-
-
-TRAILER = b"# do not delete\n"
-
-
-PREVIOUS = cut_at_entries(GOOD, 4600)  # an older, smaller but complete list
 ROUTES = {
     "/good.txt": Route(GOOD),
     "/empty.txt": Route(b""),
@@ -62,16 +45,6 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def setup(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """An environment whose list in use is cardcheck's own (older) copy."""
-    env = isolated_env(tmp_path)
-    ours = tmp_path / "cache" / "cardcheck" / "smartcard_list.txt"
-    ours.parent.mkdir(parents=True)
-    ours.write_bytes(PREVIOUS)
-    return env, ours
-
-
 @pytest.mark.parametrize(
     ("path", "message"),
     [
@@ -87,9 +60,9 @@ def setup(tmp_path: Path) -> tuple[dict[str, str], Path]:
     ],
 )
 def test_failed_update_changes_nothing(
-    setup: tuple[dict[str, str], Path], base_url: str, path: str, message: str
+    own_copy: tuple[dict[str, str], Path], base_url: str, path: str, message: str
 ) -> None:
-    env, ours = setup
+    env, ours = own_copy
     proc = run(env, "update", "--url", base_url + path, "--timeout", "1")
     assert proc.returncode == 4, proc.stderr
     assert proc.stdout == ""
@@ -107,9 +80,9 @@ def test_failed_update_changes_nothing(
 
 
 def test_good_update_replaces_atomically_and_keeps_a_backup(
-    setup: tuple[dict[str, str], Path], base_url: str
+    own_copy: tuple[dict[str, str], Path], base_url: str
 ) -> None:
-    env, ours = setup
+    env, ours = own_copy
     proc = run(env, "update", "--url", base_url + "/good.txt", "--timeout", "5")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # not a terminal: no progress bar
@@ -124,8 +97,8 @@ def test_good_update_replaces_atomically_and_keeps_a_backup(
     assert again.returncode == 0 and "Already up to date" in again.stdout
 
 
-def test_update_json(setup: tuple[dict[str, str], Path], base_url: str) -> None:
-    env, ours = setup
+def test_update_json(own_copy: tuple[dict[str, str], Path], base_url: str) -> None:
+    env, ours = own_copy
     url = base_url + "/good.txt"
     proc = run(env, "update", "--url", url, "--json")
     assert proc.returncode == 0, proc.stderr
@@ -151,15 +124,17 @@ def test_update_json(setup: tuple[dict[str, str], Path], base_url: str) -> None:
     assert ours.read_bytes() == GOOD
 
 
-def test_force_installs_a_smaller_list(setup: tuple[dict[str, str], Path], base_url: str) -> None:
-    env, _ = setup
+def test_force_installs_a_smaller_list(
+    own_copy: tuple[dict[str, str], Path], base_url: str
+) -> None:
+    env, _ = own_copy
     proc = run(env, "update", "--url", base_url + "/small-list.txt", "--force")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(run(env, "info", "--json").stdout)["entries"] == 1500
 
 
-def test_update_from_file(setup: tuple[dict[str, str], Path], tmp_path: Path) -> None:
-    env, ours = setup
+def test_update_from_file(own_copy: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    env, ours = own_copy
     proc = run(env, "update", "--from", str(LIST_PATH))
     assert proc.returncode == 0, proc.stderr
     assert ours.read_bytes() == GOOD
@@ -177,15 +152,15 @@ def test_first_update_without_any_list(tmp_path: Path, base_url: str) -> None:
     assert run(env, "info").returncode == 0
 
 
-def test_url_and_from_together_is_a_usage_error(setup: tuple[dict[str, str], Path]) -> None:
-    env, _ = setup
+def test_url_and_from_together_is_a_usage_error(own_copy: tuple[dict[str, str], Path]) -> None:
+    env, _ = own_copy
     proc = run(env, "update", "--url", "http://127.0.0.1:9/x", "--from", str(LIST_PATH))
     assert proc.returncode == 2
     assert "cannot be used together" in proc.stderr
 
 
-def test_unreachable_server(setup: tuple[dict[str, str], Path]) -> None:
-    env, ours = setup
+def test_unreachable_server(own_copy: tuple[dict[str, str], Path]) -> None:
+    env, ours = own_copy
     # Port 9 (discard) on the loopback: nothing listens, the connection is refused.
     proc = run(env, "update", "--url", "http://127.0.0.1:9/list.txt", "--timeout", "2")
     assert proc.returncode == 4
@@ -207,11 +182,11 @@ def _read_terminal(master: int) -> bytes:
         out += chunk
 
 
-def test_progress_bar_on_a_terminal(setup: tuple[dict[str, str], Path], base_url: str) -> None:
+def test_progress_bar_on_a_terminal(own_copy: tuple[dict[str, str], Path], base_url: str) -> None:
     import os
     import pty
 
-    env, ours = setup
+    env, ours = own_copy
     env = {**env, "COLUMNS": "100", "TERM": "xterm"}
     master, slave = pty.openpty()
     try:

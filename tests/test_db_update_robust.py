@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from db_atrs import LIST_PATH, isolated_env
+from db_atrs import LIST_PATH, PREVIOUS, TRAILER, isolated_env
 from httpserver import Route, serve
-from test_db_update import PREVIOUS, TRAILER
 
 GOOD = LIST_PATH.read_bytes()
 
@@ -25,16 +24,6 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
-
-
-@pytest.fixture
-def setup(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """An environment whose list in use is cardcheck's own (older, complete) copy."""
-    env = isolated_env(tmp_path)
-    ours = tmp_path / "cache" / "cardcheck" / "smartcard_list.txt"
-    ours.parent.mkdir(parents=True)
-    ours.write_bytes(PREVIOUS)
-    return env, ours
 
 
 def cut_mid_description() -> bytes:
@@ -74,9 +63,9 @@ def test_the_real_list_ends_with_the_trailer() -> None:
     ids=["cut-mid-description", "no-trailer", "90%-undescribed", "20%-undescribed"],
 )
 def test_an_incomplete_list_is_refused_unless_forced(
-    setup: tuple[dict[str, str], Path], tmp_path: Path, data: bytes, message: str
+    own_copy: tuple[dict[str, str], Path], tmp_path: Path, data: bytes, message: str
 ) -> None:
-    env, ours = setup
+    env, ours = own_copy
     new = tmp_path / "new.txt"
     new.write_bytes(data)
     proc = run(env, "db", "update", "--from", str(new))
@@ -92,17 +81,17 @@ def test_an_incomplete_list_is_refused_unless_forced(
     assert json.loads(forced.stdout)["changed"] is True
 
 
-def test_the_complete_list_is_installed(setup: tuple[dict[str, str], Path]) -> None:
-    env, ours = setup
+def test_the_complete_list_is_installed(own_copy: tuple[dict[str, str], Path]) -> None:
+    env, ours = own_copy
     proc = run(env, "db", "update", "--from", str(LIST_PATH))
     assert proc.returncode == 0, proc.stderr
     assert ours.read_bytes() == GOOD
 
 
 def test_a_few_undescribed_entries_are_fine(
-    setup: tuple[dict[str, str], Path], tmp_path: Path
+    own_copy: tuple[dict[str, str], Path], tmp_path: Path
 ) -> None:
-    env, ours = setup
+    env, ours = own_copy
     new = tmp_path / "new.txt"
     new.write_bytes(undescribed(0.05))
     proc = run(env, "db", "update", "--from", str(new))
@@ -110,8 +99,8 @@ def test_a_few_undescribed_entries_are_fine(
     assert ours.read_bytes() == new.read_bytes()
 
 
-def test_from_a_device_that_never_ends_is_bounded(setup: tuple[dict[str, str], Path]) -> None:
-    env, ours = setup
+def test_from_a_device_that_never_ends_is_bounded(own_copy: tuple[dict[str, str], Path]) -> None:
+    env, ours = own_copy
     proc = run(env, "db", "update", "--from", "/dev/zero")
     assert proc.returncode == 4
     assert "more than" in proc.stderr
@@ -128,9 +117,9 @@ def drip_url() -> object:
 
 
 def test_timeout_bounds_the_whole_update_against_a_dripping_server(
-    setup: tuple[dict[str, str], Path], drip_url: str
+    own_copy: tuple[dict[str, str], Path], drip_url: str
 ) -> None:
-    env, ours = setup
+    env, ours = own_copy
     # Each byte arrives well within any per-read timeout: only a bound on the whole ends it.
     proc = run(env, "db", "update", "--url", drip_url + "/drip.txt", "--timeout", "2")
     assert proc.returncode == 4, proc.stderr
@@ -192,12 +181,12 @@ def test_old_format_and_corrupt_caches_are_pruned(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_during_a_slow_download_says_interrupted(
-    setup: tuple[dict[str, str], Path], drip_url: str
+    own_copy: tuple[dict[str, str], Path], drip_url: str
 ) -> None:
     import signal
     import time
 
-    env, ours = setup
+    env, ours = own_copy
     proc = subprocess.Popen(
         [sys.executable, "-m", "cardcheck", "db", "update", "--url", drip_url + "/drip.txt"],
         stdout=subprocess.PIPE,
@@ -251,9 +240,9 @@ def test_a_fifo_as_list_or_local_additions_is_skipped_not_read(tmp_path: Path) -
     ],
 )
 def test_a_bad_url_is_a_usage_error_not_a_traceback(
-    setup: tuple[dict[str, str], Path], url: str, reason: str
+    own_copy: tuple[dict[str, str], Path], url: str, reason: str
 ) -> None:
-    env, ours = setup
+    env, ours = own_copy
     proc = run(env, "db", "update", "--url", url)
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"cardcheck: error: --url {url!r}: ")

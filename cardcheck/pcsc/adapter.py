@@ -4,13 +4,13 @@ Every PC/SC return code is checked here and turned into a :class:`~cardcheck.pcs
 with a plain message and a hint. cardcheck never takes a card exclusively: connections are
 SHARED (or DIRECT, without powering the card, to read reader attributes).
 
-Nothing here blocks for ever: every PC/SC call runs in a worker thread and the caller waits for
-it with a deadline (:data:`CALL_TIMEOUT`, :data:`TRANSMIT_TIMEOUT`). A call that does not
-answer in time (a card held in another program's transaction, an unresponsive reader or card,
-a stuck pcscd) is abandoned with its PC/SC context, and a plain error says which it was; the
-next call uses a fresh context. The caller waits in the main thread, so Ctrl-C
-(KeyboardInterrupt) ends the wait at any moment. Every command APDU is checked against the
-allowlist of :mod:`cardcheck.pcsc.apdus` before it is sent.
+Nothing here blocks for ever: every PC/SC call runs in the context's worker thread and the
+caller waits for it with a deadline (:data:`CALL_TIMEOUT`, :data:`TRANSMIT_TIMEOUT`). A call
+that does not answer in time (a card held in another program's transaction, an unresponsive
+reader or card, a stuck pcscd) is abandoned with its PC/SC context and its worker, and a plain
+error says which it was; the next call uses a fresh context and a fresh worker. The caller
+waits in the main thread, so Ctrl-C (KeyboardInterrupt) ends the wait at any moment. Every
+command APDU is checked against the allowlist of :mod:`cardcheck.pcsc.apdus` before it is sent.
 
     with open_context() as pcsc:
         states = pcsc.reader_states()
@@ -20,6 +20,7 @@ allowlist of :mod:`cardcheck.pcsc.apdus` before it is sent.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import threading
 import time
@@ -118,28 +119,55 @@ def _info(name: str, event_state: int, atr: Sequence[int] | None) -> ReaderInfo:
 
 
 class _Pending:
-    """One PC/SC call running in a daemon worker thread (which may be abandoned)."""
+    """One PC/SC call handed to a :class:`_Worker`: its result, or what it raised."""
 
-    def __init__(self, work: Callable[[], Any], name: str) -> None:
+    def __init__(self, work: Callable[[], Any]) -> None:
         self._work = work
         self.done = threading.Event()
         """Set when the call returned (or raised)."""
         self.value: Any = None
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"pcsc:{name}", daemon=True)
 
-    def start(self) -> _Pending:
-        """Start the call (after the owner recorded it: Ctrl-C may come at any moment)."""
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
+    def run(self) -> None:
         try:
             self.value = self._work()
         except BaseException as exc:  # handed to the waiting thread
             self.error = exc
         finally:
             self.done.set()
+
+
+class _Worker:
+    """A daemon thread that makes the PC/SC calls of one context, one at a time.
+
+    The caller hands it a call and waits with a deadline. A worker whose call does not return
+    is given up (:meth:`stop`): it ends when that call returns, if ever, and the context's next
+    call gets a new worker.
+    """
+
+    def __init__(self) -> None:
+        self._go = threading.Lock()
+        self._go.acquire()  # released once per call handed over
+        self._job: _Pending | None = None
+        threading.Thread(target=self._loop, name="pcsc", daemon=True).start()
+
+    def submit(self, job: _Pending | None) -> None:
+        """Hand over ``job`` (None: end the thread after its current call)."""
+        self._job = job
+        with contextlib.suppress(RuntimeError):  # the previous call was not picked up yet
+            self._go.release()
+
+    def stop(self) -> None:
+        """End the thread once its current call (if any) returns."""
+        self.submit(None)
+
+    def _loop(self) -> None:
+        while True:
+            self._go.acquire()
+            job = self._job
+            if job is None:
+                return
+            job.run()
 
 
 def _let_go(context: Any) -> None:
@@ -169,7 +197,7 @@ class PcscContext:
     """A PC/SC context: list readers, read their states, wait for changes, connect to cards.
 
     A context manager; :meth:`close` releases it. Use it from one thread (the calls run in
-    worker threads of its own). ``timeout`` bounds each call (:data:`CALL_TIMEOUT`).
+    a worker thread of its own). ``timeout`` bounds each call (:data:`CALL_TIMEOUT`).
     """
 
     def __init__(self, timeout: float = CALL_TIMEOUT) -> None:
@@ -178,6 +206,7 @@ class PcscContext:
         self._context: Any = None
         self._generation = 0
         self._pending: _Pending | None = None
+        self._worker: _Worker | None = None
         self._pnp_state = 0
         self._context = self._establish()
 
@@ -233,16 +262,14 @@ class PcscContext:
         timeout: float,
         on_timeout: Callable[[], PcscError],
     ) -> _T:
-        """Run ``work`` (one PC/SC call) in a worker thread and wait at most ``timeout`` s.
+        """Run ``work`` (one PC/SC call) in the worker thread and wait at most ``timeout`` s.
 
         When it does not return in time, its context is abandoned and ``on_timeout()`` is
         raised. Ctrl-C (KeyboardInterrupt) ends the wait at once; the call is then abandoned
         when the context is used again or closed.
         """
         self.settle()
-        pending = _Pending(work, operation)
-        self._pending = pending
-        pending.start()
+        pending = self._submit(work)
         if not pending.done.wait(timeout):
             self.abandon()
             raise on_timeout()
@@ -252,11 +279,22 @@ class PcscContext:
         value: _T = pending.value
         return value
 
+    def _submit(self, work: Callable[[], Any]) -> _Pending:
+        if self._worker is None:
+            self._worker = _Worker()
+        pending = _Pending(work)
+        self._pending = pending
+        self._worker.submit(pending)
+        return pending
+
     def abandon(self) -> None:
         """Give up the current context (a call on it does not return); the next call gets a
         fresh one, and the connections made on the old one stop working."""
         old, self._context = self._context, None
         self._pending = None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
         self._generation += 1
         if old is not None:
             _let_go(old)
@@ -272,10 +310,13 @@ class PcscContext:
             self.abandon()
             return
         context, self._context = self._context, None
-        if context is None:
-            return
-        release = _Pending(lambda: scard.SCardReleaseContext(context), "SCardReleaseContext")
-        release.start().done.wait(CLOSE_TIMEOUT)
+        if context is not None:
+            release = self._submit(lambda: scard.SCardReleaseContext(context))
+            release.done.wait(CLOSE_TIMEOUT)
+            self._pending = None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
 
     # -- readers ---------------------------------------------------------------------------
     def list_readers(self) -> tuple[str, ...]:

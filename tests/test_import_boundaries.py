@@ -124,6 +124,37 @@ def test_cached_index_identifies_without_re(tmp_path: Path) -> None:
     assert second.stdout.split() == ["1", "False", "True"]
 
 
+def test_one_atr_as_json_needs_neither_json_nor_re(tmp_path: Path) -> None:
+    """The JSON text is written by cardcheck.atr.jsonout (its own string quoting): the json
+    package (its decoder, and re for it) is not imported to print one ATR."""
+    loaded(["atr", *ATR, "--json"], tmp_path)  # builds and saves the index
+    # PROBE itself uses json: this one reports the modules as plain lines.
+    probe = (
+        "import sys\n"
+        "sys.argv = ['cardcheck', 'atr', *sys.argv[1:], '--json']\n"
+        "from cardcheck.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    env = dict(
+        os.environ,
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        CARDCHECK_DB=str(LIST),
+    )
+    env.pop("CARDCHECK_NO_FASTPATH", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *ATR], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(proc.stdout)["valid"] is True
+    modules = set(proc.stderr.split())
+    assert "cardcheck.atr.jsonout" in modules
+    assert not {"json", "re"} & top(modules), sorted({"json", "re"} & top(modules))
+
+
 def test_version_loads_neither_decoder_nor_database(tmp_path: Path) -> None:
     _, modules = loaded(["--version"], tmp_path)
     assert not {m for m in modules if m.startswith(("cardcheck.atr", "cardcheck.db"))}

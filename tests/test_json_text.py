@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cardcheck.atr.decode import decode_atr
-from cardcheck.atr.jsonout import atr_json_text, atr_to_json
+from cardcheck.atr.jsonout import atr_json_text, atr_to_json, quote
 from cardcheck.commands.atr_run import result_for
 from cardcheck.db import open_database
 
@@ -30,6 +30,20 @@ def plain_atrs() -> list[bytes]:
         if line[:2] in ("3B", "3F") and set(line) <= set("0123456789ABCDEF "):
             out.append(bytes.fromhex(line))
     return out
+
+
+@settings(max_examples=3000)
+@given(st.text())
+def test_quote_equals_json_dumps_for_any_string(text: str) -> None:
+    assert quote(text) == json.dumps(text, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', "\\", "\x00\x1f\x7f", "\b\f\n\r\t", "é \u2028 \ud800 \U0001f4b3", "a\u00a0b", ""],
+)
+def test_quote_escapes_what_json_escapes(text: str) -> None:
+    assert quote(text) == json.dumps(text, ensure_ascii=False)
 
 
 @settings(max_examples=1500)

@@ -15,8 +15,6 @@ parameters or null), ``tck`` ({"present", "valid", "expected", "required"}),
 
 from __future__ import annotations
 
-from json.encoder import encode_basestring
-
 from cardcheck.atr.historical import (
     ApplicationIdentifier,
     CardCapabilities,
@@ -136,16 +134,36 @@ def input_error_json(
 # running json.dumps over them costs several times more than the decoding itself. The functions
 # below write the text of ``json.dumps(atr_to_json(info), ensure_ascii=False)`` directly, key
 # for key in the same order, with the same separators (", " and ": "). Numbers are written by
-# repr() as json does; every string that is not hex or a fixed word goes through json's own
-# string encoder, so escaping cannot differ. Any change to a ``to_json`` form must be made here
-# too: the CLI's golden outputs compare the two.
+# repr() as json does; every string that is not hex or a fixed word goes through :func:`quote`,
+# which escapes as json.dumps does. Any change to a ``to_json`` form must be made here too: the
+# CLI's golden outputs compare the two.
 
-_quote = encode_basestring
-"""json's own string encoder (C), the one json.dumps uses with ensure_ascii=False."""
+_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x20)} | {
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+    ord("\b"): "\\b",
+    ord("\f"): "\\f",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+"""What JSON escapes in a string (RFC 8259, section 7), written as json.dumps writes it."""
+
+
+def quote(text: str) -> str:
+    """``json.dumps(text, ensure_ascii=False)``: ``text`` as a JSON string.
+
+    Written here rather than taken from :mod:`json`, whose package import (its decoder, and
+    :mod:`re` for it) is a tenth of a one-ATR ``cardcheck atr --json``, which reads no JSON.
+    ``tests/test_json_text.py`` compares the two on any string.
+    """
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # nothing to escape: the common case
+    return f'"{text.translate(_ESCAPES)}"'
 
 
 def _q(text: str | None) -> str:
-    return "null" if text is None else _quote(text)
+    return "null" if text is None else quote(text)
 
 
 def _n(value: int | float | None) -> str:
@@ -168,10 +186,10 @@ def findings_json_text(findings: tuple[Finding, ...]) -> str:
         return "[]"
     parts = []
     for f in findings:
-        advice = "" if f.advice is None else ', "advice": ' + _quote(f.advice)
+        advice = "" if f.advice is None else ', "advice": ' + quote(f.advice)
         parts.append(
-            f'{{"severity": "{f.severity._value_}", "code": {_quote(f.code)}, '
-            f'"message": {_quote(f.message)}, "offset": {_n(f.offset)}{advice}}}'
+            f'{{"severity": "{f.severity._value_}", "code": {quote(f.code)}, '
+            f'"message": {quote(f.message)}, "offset": {_n(f.offset)}{advice}}}'
         )
     return "[" + ", ".join(parts) + "]"
 
@@ -218,7 +236,7 @@ def _interface_byte_text(ib: InterfaceByte) -> str:
     if text is None:
         text = (
             f'{{"name": "{ib.name}", "offset": {ib.offset}, "value": "{ib.value:02X}", '
-            f'"protocol": {_n(ib.protocol)}, "meaning": {_quote(ib.meaning)}}}'
+            f'"protocol": {_n(ib.protocol)}, "meaning": {quote(ib.meaning)}}}'
         )
         if len(_BYTE_TEXTS) >= _TEXTS_SIZE:
             _BYTE_TEXTS.clear()
@@ -314,7 +332,7 @@ def _object_text(o: TlvObject) -> str:
         f'{{"tag": "{o.tag:X}", "name": {_q(o.name)}, "length": {o.length}, '
         f'"value": "{o.value.hex().upper()}", '
         f'"complete": {"true" if o.complete else "false"}, '
-        f'"meaning": {_quote(o.meaning)}, "decoded": {_decoded_text(o.decoded)}, '
+        f'"meaning": {quote(o.meaning)}, "decoded": {_decoded_text(o.decoded)}, '
         f'"offset": {o.offset}}}'
     )
 

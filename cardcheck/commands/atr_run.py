@@ -390,10 +390,7 @@ def _print_json(
     dict (the costly part of a long ``--file``); each matching entry's JSON text is made once
     from the index, without a :class:`~cardcheck.db.Match`; lines are written in batches.
     """
-    import json
-    from json.encoder import encode_basestring as quote
-
-    from cardcheck.atr.jsonout import atr_json_text, input_error_json
+    from cardcheck.atr.jsonout import atr_json_text, input_error_json, quote
 
     # For each source of entries (the list, then the local additions, as Database.identify
     # orders them): entry number -> the text of json.dumps(match.to_json(), ensure_ascii=False)
@@ -432,6 +429,8 @@ def _print_json(
                 failed = True
             text = atr_json_text(info, line=item.line)
             if timing_hz is not None:
+                import json
+
                 timing = json.dumps(timing_json(info, timing_hz), ensure_ascii=False)
                 text = f'{text[:-1]}, "timing": {timing}}}'
             if database is not None:
@@ -439,6 +438,8 @@ def _print_json(
         else:
             assert item.error is not None
             failed = True
+            import json
+
             text = json.dumps(
                 input_error_json(item.text, item.error, line=item.line), ensure_ascii=False
             )

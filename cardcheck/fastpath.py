@@ -188,8 +188,8 @@ def _help(spec: Command | Group, stream: TextIO, code: int) -> int:
 def _run(spec: Command, values: dict[str, object]) -> int:
     """Call ``spec``'s typer-free function; its CardcheckError and output errors are
     handled by :func:`try_fast`."""
-    from importlib import import_module
-
     module, name = spec.target.split(":")
-    function = getattr(import_module(module), name)
+    # __import__ with a fromlist returns the module itself (importlib would add its own
+    # package and warnings to every command's start-up).
+    function = getattr(__import__(module, fromlist=[name]), name)
     return int(function(**values) or 0)

@@ -12,7 +12,6 @@ of an older format, or unreadable: a list used once with ``--db`` leaves no cach
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import zlib
@@ -94,6 +93,7 @@ def prune(keep: str | None = None) -> list[str]:
     """Remove the index files (other than ``keep``) of lists that no longer exist or have
     changed since, of another format, or unreadable, and temporary files left by a writer
     that was killed; returns what was removed. Never raises."""
+    import contextlib
     import time
 
     removed: list[str] = []

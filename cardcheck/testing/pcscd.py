@@ -10,6 +10,7 @@ was already running is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -113,7 +114,8 @@ class Pcscd(Running):
         process, self.process = self.process, None
         if process is None:
             return
-        if process.poll() is None:
+        died = process.poll() is not None
+        if not died:
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=10)
@@ -124,19 +126,16 @@ class Pcscd(Running):
         deadline = time.monotonic() + 5
         while socket_answers() and time.monotonic() < deadline:
             time.sleep(0.05)
-        self._drop_empty_log()
+        if not died:
+            self._drop_log()
 
-    def _drop_empty_log(self) -> None:
-        """Remove pcscd's log when it holds nothing (a log with text is kept for reading)."""
-        log = self.log_path
-        if log is None:
-            return
-        try:
-            if log.stat().st_size == 0:
+    def _drop_log(self) -> None:
+        """Remove pcscd's log after it was stopped here. The log of a pcscd that exited by
+        itself is kept: it says why (the error that reports it names the file)."""
+        log, self.log_path = self.log_path, None
+        if log is not None:
+            with contextlib.suppress(OSError):
                 log.unlink()
-                self.log_path = None
-        except OSError:
-            pass
 
     def restart(self) -> None:
         """Stop pcscd (only if started here) and start it again."""

@@ -574,8 +574,9 @@ def test_readme_documents_doctor() -> None:
     assert usage in readme
     for option in set(re.findall(r"^\s+(?:-\w, )?(--[a-z-]+)", proc.stdout, re.M)) - {"--help"}:
         assert f"`{option}" in readme, option
-    source = (repo / "cardcheck" / "doctor" / "diagnose.py").read_text(encoding="utf-8")
-    emitted = set(re.findall(r'_d\(\s*"([a-z-]+)"', source))
+    folder = repo / "cardcheck" / "doctor" / "diagnose"
+    source = "".join(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.py")))
+    emitted = set(re.findall(r'diagnosis\(\s*"([a-z-]+)"', source))
     emitted |= {"polkit-refused", "connection-dropped", "reader-unsupported", "reader-disabled"}
     assert len(emitted) > 25
     troubleshooting = readme.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]

@@ -79,12 +79,13 @@ def test_lines_of_the_views(markup: str) -> None:
 CELLS = st.text(alphabet="ab  \\[]/x-:.", min_size=0, max_size=30)
 
 
-def table_with_rich(table: Table, width: int) -> str:
+def drawn_by_rich(drawing: Table | Tree, width: int) -> str:
+    """What rich prints for the same table or tree (``drawing.rich()``), ``width`` wide."""
     out = io.StringIO()
     console = Console(
         file=out, width=width, no_color=True, highlight=False, soft_wrap=False, emoji=False
     )
-    console.print(table.rich())
+    console.print(drawing.rich())
     return out.getvalue()
 
 
@@ -116,7 +117,7 @@ def test_tables_as_rich_draws_them(
         table.add_row(
             *(data.draw(st.one_of(CELLS.map(escape), marked)) for _ in columns), style=style
         )
-    expected = table_with_rich(table, width)
+    expected = drawn_by_rich(table, width)
     out = io.StringIO()
     saved, sys.stdout = sys.stdout, out
     try:
@@ -151,16 +152,7 @@ def test_the_compat_view_is_drawn_without_rich() -> None:
                 console.print(table)
             finally:
                 sys.stdout = saved
-            assert out.getvalue() == table_with_rich(table, width)
-
-
-def tree_with_rich(tree: Tree, width: int) -> str:
-    out = io.StringIO()
-    console = Console(
-        file=out, width=width, no_color=True, highlight=False, soft_wrap=False, emoji=False
-    )
-    console.print(tree.rich())
-    return out.getvalue()
+            assert out.getvalue() == drawn_by_rich(table, width)
 
 
 @settings(max_examples=200, deadline=None)
@@ -181,4 +173,4 @@ def test_trees_as_rich_draws_them(data: st.DataObject, width: int) -> None:
         console.print(tree)
     finally:
         sys.stdout = saved
-    assert out.getvalue() == tree_with_rich(tree, width)
+    assert out.getvalue() == drawn_by_rich(tree, width)

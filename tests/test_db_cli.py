@@ -9,19 +9,13 @@ import zipfile
 from pathlib import Path
 
 from db_atrs import LIST_PATH, isolated_env
+from pcsc_helpers import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cardcheck", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(*args, env=env)
 
 
 def test_info_human(tmp_path: Path) -> None:

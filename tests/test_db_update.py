@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from db_atrs import LIST_PATH, PREVIOUS, cut_at_entries, isolated_env
 from httpserver import Route, serve
+from pcsc_helpers import run_cli
 
 GOOD = LIST_PATH.read_bytes()
 
@@ -35,14 +36,7 @@ def base_url() -> object:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cardcheck", "db", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_cli("db", *args, env=env)
 
 
 @pytest.mark.parametrize(

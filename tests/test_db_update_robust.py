@@ -11,19 +11,13 @@ from pathlib import Path
 import pytest
 from db_atrs import LIST_PATH, PREVIOUS, TRAILER, isolated_env
 from httpserver import Route, serve
+from pcsc_helpers import run_cli
 
 GOOD = LIST_PATH.read_bytes()
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cardcheck", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(*args, env=env)
 
 
 def cut_mid_description() -> bytes:

@@ -6,9 +6,11 @@ Nothing here imports pyscard at module level.
 
 from __future__ import annotations
 
+import subprocess
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Self
+    from typing import Any, Self
 
 
 class Running:
@@ -28,3 +30,14 @@ class Running:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def end_process(process: subprocess.Popen[Any]) -> None:
+    """Stop a process started here: SIGTERM, then SIGKILL after 10 s (a no-op once it ended)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

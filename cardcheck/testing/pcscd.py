@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 from cardcheck.errors import EnvironmentProblem
-from cardcheck.testing import Running
+from cardcheck.testing import Running, end_process
 from cardcheck.testing.vcard import VPCD_PORT, reader_name
 
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
@@ -115,13 +114,7 @@ class Pcscd(Running):
         if process is None:
             return
         died = process.poll() is not None
-        if not died:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        end_process(process)
         # pcscd removes its socket on a clean exit; wait so a new start does not race it.
         deadline = time.monotonic() + 5
         while socket_answers() and time.monotonic() < deadline:

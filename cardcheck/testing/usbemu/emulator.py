@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cardcheck.errors import EnvironmentProblem
-from cardcheck.testing import Running
+from cardcheck.testing import Running, end_process
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 """The Python that has Debian's gi bindings (python3-gi) for umockdev."""
@@ -211,7 +211,7 @@ class EmulatedReader(Running):
         """Stop pcscd and the handler (by their process ids) and remove the work directory."""
         pcscd, self.pcscd = self.pcscd, None
         if pcscd is not None:
-            _end(pcscd)
+            end_process(pcscd)
         if self.workdir is not None and (self.workdir / "pcscd.log").exists():
             self.pcscd_log_text = (self.workdir / "pcscd.log").read_text("utf-8", "replace")
         host, self.host = self.host, None
@@ -226,7 +226,7 @@ class EmulatedReader(Running):
             try:
                 host.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                _end(host)
+                end_process(host)
             if host.stdout is not None:
                 host.stdout.close()
         workdir, self.workdir = self.workdir, None
@@ -367,14 +367,3 @@ class EmulatedReader(Running):
             )
         answer: dict[str, Any] = json.loads(line)
         return answer
-
-
-def _end(process: subprocess.Popen[Any]) -> None:
-    """Stop a process we started: SIGTERM, then SIGKILL after 10 s."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)

@@ -231,7 +231,6 @@ class PcscContext:
 
         result, context = self.bounded(
             work,
-            "SCardEstablishContext",
             self.timeout,
             lambda: service_unresponsive("SCardEstablishContext", self.timeout),
         )
@@ -258,7 +257,6 @@ class PcscContext:
     def bounded(
         self,
         work: Callable[[], _T],
-        operation: str,
         timeout: float,
         on_timeout: Callable[[], PcscError],
     ) -> _T:
@@ -324,7 +322,6 @@ class PcscContext:
         context = self.live()
         result, readers = self.bounded(
             lambda: scard.SCardListReaders(context, []),
-            "SCardListReaders",
             self.timeout,
             lambda: service_unresponsive("SCardListReaders", self.timeout),
         )
@@ -342,7 +339,6 @@ class PcscContext:
         query = [(name, scard.SCARD_STATE_UNAWARE) for name in names]
         result, states = self.bounded(
             lambda: scard.SCardGetStatusChange(context, 0, query),
-            "SCardGetStatusChange",
             self.timeout,
             lambda: service_unresponsive("SCardGetStatusChange", self.timeout),
         )
@@ -367,7 +363,6 @@ class PcscContext:
         context = self.live()
         result, states = self.bounded(
             lambda: scard.SCardGetStatusChange(context, millis, query),
-            "SCardGetStatusChange",
             timeout + self.timeout,
             lambda: service_unresponsive("SCardGetStatusChange", timeout + self.timeout),
         )
@@ -405,7 +400,6 @@ class PcscContext:
         mask = _protocol_mask(protocols)
         result, handle, active = self.bounded(
             lambda: scard.SCardConnect(context, reader, scard.SCARD_SHARE_SHARED, mask),
-            "SCardConnect",
             self.timeout,
             lambda: self.blocked(reader, "SCardConnect", self.timeout),
         )
@@ -431,7 +425,6 @@ class PcscContext:
         context = self.live()
         result, handle, _active = self.bounded(
             lambda: scard.SCardConnect(context, reader, scard.SCARD_SHARE_DIRECT, 0),
-            "SCardConnect",
             self.timeout,
             lambda: self.blocked(reader, "SCardConnect", self.timeout),
         )
@@ -465,7 +458,6 @@ class PcscContext:
         try:
             self.bounded(
                 lambda: scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD),
-                "SCardDisconnect",
                 CLOSE_TIMEOUT,
                 lambda: service_unresponsive("SCardDisconnect", CLOSE_TIMEOUT),
             )
@@ -607,7 +599,7 @@ class CardConnection:
             self._dead = on_timeout(operation, timeout)
             return self._dead
 
-        return self._owner.bounded(work, operation, timeout, failed)
+        return self._owner.bounded(work, timeout, failed)
 
     def _live_handle(self) -> Any:
         self._owner.settle()
@@ -650,7 +642,6 @@ def _read_attributes(owner: PcscContext, handle: Any, reader: str) -> ReaderAttr
     codes = [getattr(scard, f"SCARD_ATTR_{name}") for name in _ATTRIBUTES]
     answers = owner.bounded(
         lambda: [scard.SCardGetAttrib(handle, code) for code in codes],
-        "SCardGetAttrib",
         owner.timeout,
         lambda: owner.blocked(reader, "SCardGetAttrib", owner.timeout),
     )
